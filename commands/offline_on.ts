@@ -1,0 +1,169 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { randomBytes } from 'node:crypto'
+import { BaseCommand, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import string from '@adonisjs/core/helpers/string'
+import { describeCensus } from '../src/census_line.ts'
+import type { MaintenanceManager } from '../src/maintenance_manager.ts'
+import type { ActivateOptions, Census } from '../src/types.ts'
+import { toMilliseconds } from '../src/utils.ts'
+
+/**
+ * Take the site offline: stop new logins, let logged-in sessions and
+ * registered commands finish, then go OFFLINE
+ */
+export default class OfflineOn extends BaseCommand {
+  static commandName = 'offline:on'
+  static aliases = ['offline:activate']
+  static description =
+    'Take the site offline gracefully: drain logged-in sessions and running commands, then go OFFLINE'
+  static options: CommandOptions = { startApp: true }
+
+  @flags.boolean({ description: 'Go OFFLINE at once, without waiting for the drain' })
+  declare force: boolean
+
+  @flags.boolean({
+    description: 'Wait until the site is OFFLINE',
+    default: true,
+    showNegatedVariantInHelp: true,
+  })
+  declare wait: boolean
+
+  @flags.string({ description: 'Drain deadline ("30s", "15m"); defaults to the session idle age' })
+  declare timeout?: string
+
+  @flags.string({ description: 'Message shown on the maintenance page and the banner' })
+  declare message?: string
+
+  @flags.string({ description: 'Retry-After value: seconds, or an HTTP date' })
+  declare retry?: string
+
+  @flags.string({
+    description: 'Bypass secret (letters, digits, - and _); give it empty to generate one',
+    allowEmptyValue: true,
+  })
+  declare secret?: string
+
+  @flags.array({ description: 'IP address or CIDR range allowed through (repeatable)' })
+  declare allow?: string[]
+
+  @flags.string({ description: 'Redirect refused requests to this URL instead of answering 503' })
+  declare redirect?: string
+
+  async run() {
+    const manager = await this.app.container.make('maintenance.manager')
+    try {
+      await this.#run(manager)
+    } catch (error) {
+      this.logger.error((error as Error).message)
+      this.exitCode = 1
+    } finally {
+      await manager.stop()
+    }
+  }
+
+  async #run(manager: MaintenanceManager) {
+    const options: ActivateOptions = {
+      force: this.force,
+      message: this.message,
+      redirect: this.redirect,
+      allow: this.allow,
+    }
+    if (this.timeout !== undefined) options.timeout = toMilliseconds(this.timeout, '--timeout')
+    if (this.retry !== undefined) options.retryAfter = this.retry
+
+    let generatedSecret: string | null = null
+    if (this.secret !== undefined) {
+      options.secret =
+        this.secret === '' ? (generatedSecret = randomBytes(18).toString('base64url')) : this.secret
+    }
+
+    const result = await manager.activate(options)
+    const state = result.state
+
+    if (generatedSecret && result.changed) {
+      this.logger.info(`Bypass secret (shown once): ${generatedSecret}`)
+    }
+    if (!result.changed) {
+      this.logger.info(`The site is already ${state.status.toUpperCase()}`)
+      if (state.status === 'offline') return
+    }
+    if (state.status === 'offline') {
+      this.#announceOffline(manager)
+      return
+    }
+
+    this.logger.info(
+      `The site is PENDING: ${describeCensus(result.census ?? (await manager.census()))}. New logins are refused.`
+    )
+    if (!this.wait) {
+      this.logger.info(
+        `It goes OFFLINE on its own when they finish, or at ${new Date(state.deadline!).toISOString()}`
+      )
+      return
+    }
+    await this.#waitForDrain(manager)
+  }
+
+  /**
+   * Poll the drain until OFFLINE. Ctrl-C stops waiting only: the state
+   * record holds the deadline, so the site still goes OFFLINE without us.
+   */
+  async #waitForDrain(manager: MaintenanceManager) {
+    let interrupted = false
+    const onInterrupt = () => {
+      interrupted = true
+    }
+    process.once('SIGINT', onInterrupt)
+    const interval = Math.min(Math.max(manager.config.refreshInterval, 100), 1000)
+    let lastLine = ''
+    try {
+      while (!interrupted) {
+        const { state, census } = await manager.settle()
+        if (state.status === 'offline') {
+          this.#clearLine()
+          this.#announceOffline(manager)
+          return
+        }
+        if (state.status === 'online') {
+          this.#clearLine()
+          this.logger.warning('The site was brought back ONLINE while waiting (offline:off)')
+          return
+        }
+        const left = Math.max(0, Math.ceil((state.deadline! - Date.now()) / 1000))
+        const line = `${describeCensus(census as Census)} — ${string.seconds.format(left, true)} left`
+        if (process.stdout.isTTY) {
+          process.stdout.write(`\r\x1b[2K${line}`)
+        } else if (line.replace(/ — .*$/, '') !== lastLine.replace(/ — .*$/, '')) {
+          this.logger.log(line)
+        }
+        lastLine = line
+        await new Promise((resolve) => setTimeout(resolve, interval))
+      }
+      this.#clearLine()
+      this.logger.warning(
+        'Stopped waiting. The site stays PENDING and goes OFFLINE on its own when the drain ends or the deadline passes. Run "node ace offline:off" to cancel.'
+      )
+      this.exitCode = 130
+    } finally {
+      process.off('SIGINT', onInterrupt)
+    }
+  }
+
+  #clearLine() {
+    if (process.stdout.isTTY) process.stdout.write('\r\x1b[2K')
+  }
+
+  #announceOffline(manager: MaintenanceManager) {
+    const lockFile = manager.config.lockFile
+    this.logger.success(`The site is OFFLINE${lockFile ? ` (lock file ${lockFile})` : ''}`)
+  }
+}

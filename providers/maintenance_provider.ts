@@ -1,0 +1,63 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { configProvider } from '@adonisjs/core'
+import { RuntimeException } from '@adonisjs/core/exceptions'
+import type { ApplicationService } from '@adonisjs/core/types'
+import type { MaintenanceManager } from '../src/maintenance_manager.ts'
+import type { ResolvedMaintenanceConfig } from '../src/types.ts'
+
+declare module '@adonisjs/core/types' {
+  interface ContainerBindings {
+    'maintenance.manager': MaintenanceManager
+  }
+}
+
+/**
+ * Binds the maintenance manager, keeps its state fresh while the HTTP
+ * server runs, and exposes it to Edge templates
+ */
+export default class MaintenanceProvider {
+  #manager: MaintenanceManager | null = null
+
+  constructor(protected app: ApplicationService) {}
+
+  register() {
+    this.app.container.singleton('maintenance.manager', async (resolver) => {
+      const { MaintenanceManager } = await import('../src/maintenance_manager.ts')
+      const config = await configProvider.resolve<ResolvedMaintenanceConfig>(
+        this.app,
+        this.app.config.get('maintenance', {})
+      )
+      if (!config) {
+        throw new RuntimeException(
+          'Invalid "config/maintenance.ts" file. Make sure you are using the "defineConfig" method'
+        )
+      }
+      const emitter = await resolver.make('emitter')
+      const logger = await resolver.make('logger')
+      this.#manager = new MaintenanceManager(config, emitter, logger)
+      return this.#manager
+    })
+  }
+
+  /**
+   * The request path reads state from memory: load it before the server
+   * takes requests, then refresh it in the background
+   */
+  async ready() {
+    if (this.app.getEnvironment() !== 'web') return
+    const manager = await this.app.container.make('maintenance.manager')
+    await manager.start()
+  }
+
+  async shutdown() {
+    await this.#manager?.stop()
+  }
+}

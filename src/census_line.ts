@@ -1,0 +1,21 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import type { Census } from './types.ts'
+
+function plural(count: number, word: string) {
+  return `${count} ${word}${count === 1 ? '' : 's'}`
+}
+
+/**
+ * "5 active sessions, 1 running task", shared by the commands
+ */
+export function describeCensus(census: Census) {
+  return `${plural(census.activeSessions, 'active session')}, ${plural(census.runningTasks, 'running task')}`
+}

@@ -1,0 +1,148 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { configProvider } from '@adonisjs/core'
+import { InvalidArgumentsException, RuntimeException } from '@adonisjs/core/exceptions'
+import type { ConfigProvider } from '@adonisjs/core/types'
+import type {} from '@adonisjs/lucid/database_provider'
+import type {} from '@adonisjs/redis/redis_provider'
+import type {
+  DatabaseStoreOptions,
+  FileStoreOptions,
+  MaintenanceConfig,
+  MaintenanceStoreFactory,
+  MaintenanceStoreFactoryProvider,
+  RedisStoreOptions,
+  ResolvedMaintenanceConfig,
+} from './types.ts'
+import { toMilliseconds } from './utils.ts'
+
+/**
+ * Define the config of site-maintenance. Checked at once; the stores are
+ * resolved lazily, when the provider asks.
+ */
+export function defineConfig<KnownStores extends Record<string, MaintenanceStoreFactoryProvider>>(
+  config: MaintenanceConfig<KnownStores>
+): ConfigProvider<
+  ResolvedMaintenanceConfig & { stores: { [K in keyof KnownStores]: MaintenanceStoreFactory } }
+> {
+  if (!config.stores || typeof config.stores !== 'object') {
+    throw new InvalidArgumentsException('Missing "stores" property in "config/maintenance.ts" file')
+  }
+  if (!config.default) {
+    throw new InvalidArgumentsException(
+      'Missing "default" property in "config/maintenance.ts" file'
+    )
+  }
+  if (!(config.default in config.stores)) {
+    throw new InvalidArgumentsException(
+      `"config/maintenance.ts" default store "${String(config.default)}" is not defined in "stores"`
+    )
+  }
+
+  const durations = {
+    refreshInterval: toMilliseconds(config.refreshInterval ?? '1s', 'refreshInterval'),
+    drainTimeout:
+      config.drainTimeout === undefined
+        ? null
+        : toMilliseconds(config.drainTimeout, 'drainTimeout'),
+    sessionIdleAge:
+      config.sessionIdleAge === undefined
+        ? null
+        : toMilliseconds(config.sessionIdleAge, 'sessionIdleAge'),
+    presenceInterval: toMilliseconds(config.presenceInterval ?? '1m', 'presenceInterval'),
+    taskTimeout: toMilliseconds(config.taskTimeout ?? '2m', 'taskTimeout'),
+  }
+  if (durations.refreshInterval < 50) {
+    throw new InvalidArgumentsException(
+      '"config/maintenance.ts" refreshInterval must be at least 50ms'
+    )
+  }
+
+  return configProvider.create(async (app) => {
+    const stores = {} as Record<string, MaintenanceStoreFactory>
+    for (const [name, provider] of Object.entries(config.stores)) {
+      const factory = await configProvider.resolve<MaintenanceStoreFactory>(app, provider)
+      if (!factory) {
+        throw new RuntimeException(
+          `Invalid store "${name}" in "config/maintenance.ts". Use the "stores" helpers`
+        )
+      }
+      stores[name] = factory
+    }
+
+    /**
+     * The session idle age is the session cookie's max age unless given
+     */
+    let sessionIdleAge = durations.sessionIdleAge
+    if (sessionIdleAge === null) {
+      const age = app.config.get<string | number | undefined>('session.age', undefined)
+      sessionIdleAge = age === undefined ? 2 * 60 * 60 * 1000 : toMilliseconds(age, 'session.age')
+    }
+
+    const lockFile =
+      config.lockFile === false ? false : app.makePath(config.lockFile ?? 'tmp/maintenance/down')
+
+    return {
+      default: String(config.default),
+      stores,
+      lockFile,
+      refreshInterval: durations.refreshInterval,
+      drainTimeout: durations.drainTimeout,
+      sessionIdleAge,
+      presenceInterval: durations.presenceInterval,
+      taskTimeout: durations.taskTimeout,
+      retryAfter: config.retryAfter ?? 60,
+      message:
+        config.message ?? 'We are performing scheduled maintenance. We will be back shortly.',
+    } as ResolvedMaintenanceConfig & {
+      stores: { [K in keyof KnownStores]: MaintenanceStoreFactory }
+    }
+  })
+}
+
+/**
+ * The stores. Each helper imports its module only when it is configured,
+ * so Lucid and Redis stay optional.
+ */
+export const stores: {
+  file: (options?: FileStoreOptions) => ConfigProvider<MaintenanceStoreFactory>
+  database: (options?: DatabaseStoreOptions) => ConfigProvider<MaintenanceStoreFactory>
+  redis: (options?: RedisStoreOptions) => ConfigProvider<MaintenanceStoreFactory>
+} = {
+  file(options) {
+    return configProvider.create(async (app) => {
+      const { FileStore } = await import('./stores/file.ts')
+      const directory = app.makePath(options?.directory ?? 'tmp/maintenance')
+      return () => new FileStore(directory)
+    })
+  },
+
+  database(options) {
+    return configProvider.create(async (app) => {
+      const { DatabaseStore } = await import('./stores/database.ts')
+      const db = await app.container.make('lucid.db')
+      const connection = options?.connection ?? db.primaryConnectionName
+      if (!db.manager.has(connection)) {
+        throw new RuntimeException(
+          `Invalid connection name "${connection}" referenced by "config/maintenance.ts" file. First register the connection inside "config/database.ts" file`
+        )
+      }
+      return () => new DatabaseStore(db.connection(connection), options)
+    })
+  },
+
+  redis(options) {
+    return configProvider.create(async (app) => {
+      const { RedisStore } = await import('./stores/redis.ts')
+      const redis = await app.container.make('redis')
+      return () => new RedisStore(redis, options)
+    })
+  },
+}

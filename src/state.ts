@@ -1,0 +1,65 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import * as errors from './errors.ts'
+import type { MaintenanceState } from './types.ts'
+
+const STATUSES = new Set(['online', 'pending', 'offline'])
+
+/**
+ * The state of a site that never went offline
+ */
+export function initialState(): MaintenanceState {
+  return {
+    status: 'online',
+    revision: 0,
+    since: 0,
+    drainStartedAt: null,
+    deadline: null,
+    message: null,
+    retryAfter: null,
+    redirect: null,
+    forced: false,
+    requestedBy: null,
+    secretHash: null,
+    allow: [],
+  }
+}
+
+/**
+ * Parse and validate a serialised state. Anything unexpected is an
+ * E_CORRUPT_STATE: a damaged record must never read as ONLINE.
+ */
+export function parseState(contents: string, where: string): MaintenanceState {
+  let value: any
+  try {
+    value = JSON.parse(contents)
+  } catch (error) {
+    throw new errors.E_CORRUPT_STATE([where, (error as Error).message])
+  }
+  const problem = checkState(value)
+  if (problem) throw new errors.E_CORRUPT_STATE([where, problem])
+  return { ...initialState(), ...value }
+}
+
+function checkState(value: any): string | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'not an object'
+  if (!STATUSES.has(value.status)) return `unknown status ${JSON.stringify(value.status)}`
+  if (!Number.isInteger(value.revision) || value.revision < 1) return 'invalid revision'
+  if (typeof value.since !== 'number') return 'invalid since'
+  if (
+    value.deadline !== null &&
+    value.deadline !== undefined &&
+    typeof value.deadline !== 'number'
+  ) {
+    return 'invalid deadline'
+  }
+  if (value.allow !== undefined && !Array.isArray(value.allow)) return 'invalid allow list'
+  return null
+}

@@ -1,0 +1,185 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import type { QueryClientContract } from '@adonisjs/lucid/types/database'
+import * as errors from '../errors.ts'
+import { parseState } from '../state.ts'
+import type {
+  DatabaseStoreOptions,
+  MaintenanceState,
+  MaintenanceStoreContract,
+  TaskRecord,
+} from '../types.ts'
+
+/**
+ * Lucid store for several app servers: one state row written with an
+ * optimistic compare-and-set on its revision, and two census tables.
+ * Times are BIGINT epoch milliseconds, alike on SQLite, PostgreSQL and MySQL.
+ */
+export class DatabaseStore implements MaintenanceStoreContract {
+  readonly name = 'database'
+  readonly stateTable: string
+  readonly sessionsTable: string
+  readonly tasksTable: string
+  #lastSweep = 0
+
+  constructor(
+    protected client: QueryClientContract,
+    options: DatabaseStoreOptions = {}
+  ) {
+    this.stateTable = options.stateTable ?? 'maintenance_state'
+    this.sessionsTable = options.sessionsTable ?? 'maintenance_sessions'
+    this.tasksTable = options.tasksTable ?? 'maintenance_tasks'
+  }
+
+  /**
+   * Turn driver errors into E_STORE_UNAVAILABLE, keeping our own errors
+   */
+  async #guard<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work()
+    } catch (error) {
+      if (error instanceof errors.E_CORRUPT_STATE) throw error
+      throw new errors.E_STORE_UNAVAILABLE([this.name, (error as Error).message])
+    }
+  }
+
+  async read(): Promise<MaintenanceState | null> {
+    const row = await this.#guard(() =>
+      this.client.from(this.stateTable).where('id', 1).select('data', 'revision').first()
+    )
+    if (!row || Number(row.revision) === 0) return null
+    return parseState(row.data, `table "${this.stateTable}"`)
+  }
+
+  async compareAndSet(next: MaintenanceState, expectedRevision: number): Promise<boolean> {
+    return this.#guard(async () => {
+      const data = JSON.stringify(next)
+      if (expectedRevision === 0) {
+        /**
+         * First write: make sure the row exists at revision 0, then take it
+         * with the same guarded UPDATE as every other write. Update counts
+         * are reliable on every driver; insert results are not.
+         */
+        await this.client
+          .knexQuery()
+          .table(this.stateTable)
+          .insert({ id: 1, revision: 0, data: '', updated_at: Date.now() })
+          .onConflict('id')
+          .ignore()
+      }
+      const updated = await this.client
+        .from(this.stateTable)
+        .where('id', 1)
+        .where('revision', expectedRevision)
+        .update({ revision: next.revision, data, updated_at: Date.now() })
+      return affected(updated) === 1
+    })
+  }
+
+  async touchSession(key: string, userId: string | number | null, expiresAt: number) {
+    await this.#guard(() =>
+      this.client
+        .knexQuery()
+        .table(this.sessionsTable)
+        .insert({
+          session_key: key,
+          user_id: userId === null ? null : String(userId),
+          expires_at: expiresAt,
+        })
+        .onConflict('session_key')
+        .merge(['user_id', 'expires_at'])
+    )
+  }
+
+  async dropSession(key: string) {
+    await this.#guard(() => this.client.from(this.sessionsTable).where('session_key', key).delete())
+  }
+
+  /**
+   * Uses the `expires_at` index. Expired rows are swept at most once a minute.
+   */
+  async countSessions(now: number) {
+    return this.#guard(async () => {
+      if (now - this.#lastSweep > 60_000) {
+        this.#lastSweep = now
+        await this.client.from(this.sessionsTable).where('expires_at', '<=', now).delete()
+      }
+      const row = await this.client
+        .from(this.sessionsTable)
+        .where('expires_at', '>', now)
+        .count('* as total')
+        .first()
+      return Number(row?.total ?? 0)
+    })
+  }
+
+  async registerTask(task: TaskRecord) {
+    await this.#guard(() =>
+      this.client.table(this.tasksTable).insert({
+        id: task.id,
+        name: task.name,
+        pid: task.pid,
+        host: task.host,
+        status: task.status,
+        started_at: task.startedAt,
+        heartbeat_at: task.heartbeatAt,
+        expires_at: task.expiresAt,
+        finished_at: task.finishedAt,
+      })
+    )
+  }
+
+  async heartbeatTask(id: string, heartbeatAt: number, expiresAt: number) {
+    await this.#guard(() =>
+      this.client
+        .from(this.tasksTable)
+        .where('id', id)
+        .update({ heartbeat_at: heartbeatAt, expires_at: expiresAt })
+    )
+  }
+
+  async finishTask(id: string, status: 'finished' | 'failed', finishedAt: number) {
+    await this.#guard(() =>
+      this.client.from(this.tasksTable).where('id', id).update({ status, finished_at: finishedAt })
+    )
+  }
+
+  async runningTasks(now: number): Promise<TaskRecord[]> {
+    const rows = await this.#guard(() =>
+      this.client
+        .from(this.tasksTable)
+        .where('status', 'running')
+        .where('expires_at', '>', now)
+        .select('*')
+    )
+    return rows.map((row: any) => ({
+      id: row.id,
+      name: row.name,
+      pid: Number(row.pid),
+      host: row.host,
+      status: row.status,
+      startedAt: Number(row.started_at),
+      heartbeatAt: Number(row.heartbeat_at),
+      expiresAt: Number(row.expires_at),
+      finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+    }))
+  }
+
+  async close() {}
+}
+
+/**
+ * Affected-row count of an UPDATE across drivers
+ */
+function affected(result: unknown): number {
+  if (typeof result === 'number') return result
+  if (Array.isArray(result) && typeof result[0] === 'number') return result[0]
+  return Number(result ?? 0)
+}

@@ -1,0 +1,190 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { randomBytes } from 'node:crypto'
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import * as errors from '../errors.ts'
+import { parseState } from '../state.ts'
+import type { MaintenanceState, MaintenanceStoreContract, TaskRecord } from '../types.ts'
+
+/**
+ * Write a file atomically: a temporary sibling, then rename over the
+ * target, so a reader never sees half a file.
+ */
+export async function writeAtomic(path: string, contents: string) {
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  const handle = await open(temp, 'w', 0o644)
+  try {
+    await handle.writeFile(contents)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  try {
+    await rename(temp, path)
+  } catch (error) {
+    await rm(temp, { force: true })
+    throw error
+  }
+}
+
+/**
+ * The embedded default store: one JSON state file and two directories of
+ * small files for the census, under `tmp/maintenance`. For one host.
+ */
+export class FileStore implements MaintenanceStoreContract {
+  readonly name = 'file'
+  readonly statePath: string
+  #lockPath: string
+  #sessionsDir: string
+  #tasksDir: string
+
+  constructor(readonly directory: string) {
+    this.statePath = join(directory, 'state.json')
+    this.#lockPath = join(directory, 'state.lock')
+    this.#sessionsDir = join(directory, 'sessions')
+    this.#tasksDir = join(directory, 'tasks')
+  }
+
+  async read(): Promise<MaintenanceState | null> {
+    let contents: string
+    try {
+      contents = await readFile(this.statePath, 'utf8')
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+      throw new errors.E_STORE_UNAVAILABLE([this.name, (error as Error).message])
+    }
+    return parseState(contents, this.statePath)
+  }
+
+  /**
+   * Writers serialise on an exclusive lock file. A lock left by a killed
+   * process is taken over once it is older than a few seconds.
+   */
+  async compareAndSet(next: MaintenanceState, expectedRevision: number): Promise<boolean> {
+    await mkdir(this.directory, { recursive: true })
+    await this.#acquire()
+    try {
+      const current = await this.read()
+      if ((current?.revision ?? 0) !== expectedRevision) return false
+      await writeAtomic(this.statePath, JSON.stringify(next, null, 2) + '\n')
+      return true
+    } finally {
+      await rm(this.#lockPath, { force: true })
+    }
+  }
+
+  async #acquire() {
+    const started = Date.now()
+    while (true) {
+      try {
+        const handle = await open(this.#lockPath, 'wx')
+        await handle.writeFile(String(process.pid))
+        await handle.close()
+        return
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new errors.E_STORE_UNAVAILABLE([this.name, (error as Error).message])
+        }
+      }
+      const lock = await stat(this.#lockPath).catch(() => null)
+      if (lock && Date.now() - lock.mtimeMs > 5000) {
+        await rm(this.#lockPath, { force: true })
+        continue
+      }
+      if (Date.now() - started > 10_000) {
+        throw new errors.E_STORE_UNAVAILABLE([
+          this.name,
+          `${this.#lockPath} is held by another process`,
+        ])
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10))
+    }
+  }
+
+  async touchSession(key: string, userId: string | number | null, expiresAt: number) {
+    await mkdir(this.#sessionsDir, { recursive: true })
+    await writeAtomic(join(this.#sessionsDir, key), JSON.stringify({ userId, expiresAt }))
+  }
+
+  async dropSession(key: string) {
+    await rm(join(this.#sessionsDir, key), { force: true })
+  }
+
+  /**
+   * Counts live entries and removes the expired ones on the way
+   */
+  async countSessions(now: number) {
+    let count = 0
+    for (const [path, entry] of await this.#entries<{ expiresAt: number }>(this.#sessionsDir)) {
+      if (entry && entry.expiresAt > now) count++
+      else await rm(path, { force: true })
+    }
+    return count
+  }
+
+  async registerTask(task: TaskRecord) {
+    await mkdir(this.#tasksDir, { recursive: true })
+    await writeAtomic(join(this.#tasksDir, `${task.id}.json`), JSON.stringify(task))
+  }
+
+  async #updateTask(id: string, update: Partial<TaskRecord>) {
+    const path = join(this.#tasksDir, `${id}.json`)
+    const task = await readFile(path, 'utf8')
+      .then((contents) => JSON.parse(contents) as TaskRecord)
+      .catch(() => null)
+    if (!task) return
+    await writeAtomic(path, JSON.stringify({ ...task, ...update }))
+  }
+
+  async heartbeatTask(id: string, heartbeatAt: number, expiresAt: number) {
+    await this.#updateTask(id, { heartbeatAt, expiresAt })
+  }
+
+  async finishTask(id: string, status: 'finished' | 'failed', finishedAt: number) {
+    await this.#updateTask(id, { status, finishedAt })
+  }
+
+  async runningTasks(now: number) {
+    const tasks: TaskRecord[] = []
+    for (const [, task] of await this.#entries<TaskRecord>(this.#tasksDir)) {
+      if (task && task.status === 'running' && task.expiresAt > now) tasks.push(task)
+    }
+    return tasks
+  }
+
+  /**
+   * Reads every JSON file of a directory; unreadable entries come back as
+   * null (a half-removed file is not an error)
+   */
+  async #entries<T>(directory: string): Promise<[string, T | null][]> {
+    let names: string[]
+    try {
+      names = await readdir(directory)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw new errors.E_STORE_UNAVAILABLE([this.name, (error as Error).message])
+    }
+    return Promise.all(
+      names
+        .filter((name) => !name.endsWith('.tmp'))
+        .map(async (name): Promise<[string, T | null]> => {
+          const path = join(directory, name)
+          try {
+            return [path, JSON.parse(await readFile(path, 'utf8')) as T]
+          } catch {
+            return [path, null]
+          }
+        })
+    )
+  }
+
+  async close() {}
+}

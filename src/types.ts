@@ -1,0 +1,300 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import type { ConfigProvider } from '@adonisjs/core/types'
+import type { ApplicationService } from '@adonisjs/core/types'
+
+/**
+ * The three states of the site
+ */
+export type MaintenanceStatus = 'online' | 'pending' | 'offline'
+
+/**
+ * The state record, kept by the store and mirrored in memory by every
+ * process. Times are epoch milliseconds so every backend stores them alike.
+ */
+export interface MaintenanceState {
+  status: MaintenanceStatus
+  /**
+   * Incremented by every write. Writes are compare-and-set on it, so two
+   * processes racing a transition cannot both win.
+   */
+  revision: number
+  /**
+   * When the current status began
+   */
+  since: number
+  /**
+   * When the drain began (PENDING). Sessions logged in before this moment
+   * are the ones allowed to finish. Kept while OFFLINE for the record.
+   */
+  drainStartedAt: number | null
+  /**
+   * When a PENDING site becomes OFFLINE even if sessions remain
+   */
+  deadline: number | null
+  message: string | null
+  /**
+   * Value of the `Retry-After` header: seconds, or an HTTP date
+   */
+  retryAfter: number | string | null
+  redirect: string | null
+  forced: boolean
+  /**
+   * "user@host (pid N)" of whoever asked for the current status
+   */
+  requestedBy: string | null
+  /**
+   * SHA-256 (hex) of the bypass secret. The secret itself is never stored.
+   */
+  secretHash: string | null
+  /**
+   * Allowed IPs and CIDR ranges
+   */
+  allow: string[]
+}
+
+/**
+ * A registered background command
+ */
+export interface TaskRecord {
+  id: string
+  name: string
+  pid: number
+  host: string
+  startedAt: number
+  heartbeatAt: number
+  /**
+   * heartbeatAt + the task's timeout: past it, a task that stopped beating
+   * is stale and no longer waited for
+   */
+  expiresAt: number
+  finishedAt: number | null
+  status: 'running' | 'finished' | 'failed'
+}
+
+/**
+ * What keeps the site from going offline
+ */
+export interface Census {
+  activeSessions: number
+  runningTasks: number
+}
+
+/**
+ * The contract every store implements. State writes are compare-and-set on
+ * `revision`; census writes are idempotent upserts.
+ */
+export interface MaintenanceStoreContract {
+  /**
+   * Store name, for messages
+   */
+  readonly name: string
+
+  /**
+   * Read the state record; `null` when none was ever written
+   */
+  read(): Promise<MaintenanceState | null>
+
+  /**
+   * Write `next` only if the stored revision is still `expectedRevision`
+   * (0 when no record exists). Returns false when another writer won.
+   */
+  compareAndSet(next: MaintenanceState, expectedRevision: number): Promise<boolean>
+
+  /**
+   * Record that a logged-in session is alive until `expiresAt`
+   */
+  touchSession(key: string, userId: string | number | null, expiresAt: number): Promise<void>
+
+  /**
+   * Forget a session (logout)
+   */
+  dropSession(key: string): Promise<void>
+
+  /**
+   * Number of logged-in sessions alive at `now`
+   */
+  countSessions(now: number): Promise<number>
+
+  registerTask(task: TaskRecord): Promise<void>
+  heartbeatTask(id: string, heartbeatAt: number, expiresAt: number): Promise<void>
+  finishTask(id: string, status: 'finished' | 'failed', finishedAt: number): Promise<void>
+
+  /**
+   * Tasks still running and not stale at `now`
+   */
+  runningTasks(now: number): Promise<TaskRecord[]>
+
+  /**
+   * Optional push notification of state changes (Redis pub/sub). Stores
+   * without it are polled.
+   */
+  subscribe?(listener: () => void): Promise<void>
+
+  /**
+   * Release connections, watchers and subscriptions
+   */
+  close(): Promise<void>
+}
+
+/**
+ * A store factory, returned by the lazily resolved `stores.*` helpers
+ */
+export type MaintenanceStoreFactory = () => MaintenanceStoreContract
+
+/**
+ * Options of the file store
+ */
+export interface FileStoreOptions {
+  /**
+   * Directory for the state file and the census (default `tmp/maintenance`)
+   */
+  directory?: string
+}
+
+/**
+ * Options of the database store
+ */
+export interface DatabaseStoreOptions {
+  /**
+   * Lucid connection name (default: the default connection)
+   */
+  connection?: string
+  stateTable?: string
+  sessionsTable?: string
+  tasksTable?: string
+}
+
+/**
+ * Options of the redis store
+ */
+export interface RedisStoreOptions {
+  /**
+   * Redis connection name from config/redis.ts (default: the default one)
+   */
+  connection?: string
+  /**
+   * Key prefix (default `site_maintenance`)
+   */
+  prefix?: string
+}
+
+/**
+ * The config accepted by `defineConfig`
+ */
+export interface MaintenanceConfig<
+  KnownStores extends Record<string, MaintenanceStoreFactoryProvider>,
+> {
+  /**
+   * The store to use, a key of `stores`
+   */
+  default: keyof KnownStores
+  stores: KnownStores
+
+  /**
+   * The web-server lock file, present exactly while OFFLINE. `false` turns
+   * the mirror off (read-only containers). Default `tmp/maintenance/down`.
+   */
+  lockFile?: string | false
+
+  /**
+   * How often each app instance re-reads the state and checks the drain
+   * ("1s", 1000). Pub/sub stores are told of changes at once as well.
+   */
+  refreshInterval?: string | number
+
+  /**
+   * How long to wait for sessions when `offline:on` gets no `--timeout`.
+   * Defaults to the session idle age, as "wait until all sessions expire".
+   */
+  drainTimeout?: string | number
+
+  /**
+   * How long a logged-in session counts as active after its last request.
+   * Defaults to the session age of config/session.ts, or 2h.
+   */
+  sessionIdleAge?: string | number
+
+  /**
+   * At most one presence write per session per this interval ("1m")
+   */
+  presenceInterval?: string | number
+
+  /**
+   * How long a CommandTask may go without a heartbeat before it is stale
+   */
+  taskTimeout?: string | number
+
+  /**
+   * Default `Retry-After`, in seconds
+   */
+  retryAfter?: number
+
+  /**
+   * Default message shown on the maintenance page and banner
+   */
+  message?: string
+}
+
+export type MaintenanceStoreFactoryProvider = ConfigProvider<MaintenanceStoreFactory>
+
+/**
+ * The config after resolution by the provider
+ */
+export interface ResolvedMaintenanceConfig {
+  default: string
+  stores: Record<string, MaintenanceStoreFactory>
+  lockFile: string | false
+  refreshInterval: number
+  drainTimeout: number | null
+  sessionIdleAge: number
+  presenceInterval: number
+  taskTimeout: number
+  retryAfter: number
+  message: string
+}
+
+/**
+ * Options of `manager.activate()`, which `offline:on` maps its flags onto
+ */
+export interface ActivateOptions {
+  force?: boolean
+  /**
+   * Drain timeout in milliseconds
+   */
+  timeout?: number
+  message?: string
+  retryAfter?: number | string
+  redirect?: string
+  secret?: string
+  allow?: string[]
+  requestedBy?: string
+}
+
+/**
+ * Payload of the maintenance events
+ */
+export interface MaintenanceEvent {
+  state: MaintenanceState
+  previous: MaintenanceStatus
+}
+
+export type { ApplicationService }
+
+/**
+ * The events, emitted in every process that sees the status change
+ */
+declare module '@adonisjs/core/types' {
+  interface EventsList {
+    'maintenance:pending': MaintenanceEvent
+    'maintenance:offline': MaintenanceEvent
+    'maintenance:online': MaintenanceEvent
+  }
+}

@@ -1,0 +1,56 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { createHash } from 'node:crypto'
+import { hostname, userInfo } from 'node:os'
+import string from '@adonisjs/core/helpers/string'
+import * as errors from './errors.ts'
+
+/**
+ * Parse a duration given as a number of seconds or an expression ("30s",
+ * "15m", "2h") into milliseconds. Core's parser reads a bare numeric string
+ * as milliseconds, which is not what a person typing `--timeout=90` means,
+ * so bare numbers are seconds here.
+ */
+export function toMilliseconds(value: string | number, what: string): number {
+  let ms: number
+  if (typeof value === 'number') {
+    ms = value * 1000
+  } else if (/^\s*\d+(\.\d+)?\s*$/.test(value)) {
+    ms = Number(value) * 1000
+  } else {
+    try {
+      ms = string.milliseconds.parse(value)
+    } catch {
+      throw new errors.E_INVALID_DURATION([String(value), what])
+    }
+  }
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new errors.E_INVALID_DURATION([String(value), what])
+  }
+  return Math.round(ms)
+}
+
+/**
+ * The SHA-256 of a bypass secret; the state keeps only this
+ */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex')
+}
+
+/**
+ * "user@host (pid N)", recorded with every transition
+ */
+export function whoAmI(): string {
+  let user = 'unknown'
+  try {
+    user = userInfo().username
+  } catch {}
+  return `${user}@${hostname()} (pid ${process.pid})`
+}

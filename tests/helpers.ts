@@ -1,0 +1,190 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { getActiveTest } from '@japa/runner'
+import { AppFactory } from '@adonisjs/core/factories/app'
+import { LoggerFactory } from '@adonisjs/core/factories/logger'
+import { EmitterFactory } from '@adonisjs/core/factories/events'
+import { Database } from '@adonisjs/lucid/database'
+import { RedisManager } from '@adonisjs/redis'
+import { MaintenanceManager } from '../src/maintenance_manager.ts'
+import { FileStore } from '../src/stores/file.ts'
+import { DatabaseStore } from '../src/stores/database.ts'
+import { RedisStore } from '../src/stores/redis.ts'
+import type { MaintenanceStoreContract, ResolvedMaintenanceConfig } from '../src/types.ts'
+
+export const BASE_URL = new URL('../tmp/', import.meta.url)
+
+/**
+ * The databases every run covers. PostgreSQL and MariaDB must be up:
+ * `npm test` starts them (bin/setup.ts); a test never skips silently.
+ */
+export const DATABASES = ['sqlite', 'pg', 'mysql'] as const
+export type DatabaseName = (typeof DATABASES)[number]
+
+export const connections = {
+  sqlite: {
+    client: 'better-sqlite3' as const,
+    connection: { filename: join(tmpdir(), `site-maintenance-${process.pid}.sqlite3`) },
+    useNullAsDefault: true,
+  },
+  pg: {
+    client: 'pg' as const,
+    connection: { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' },
+  },
+  mysql: {
+    client: 'mysql2' as const,
+    connection: { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' },
+  },
+}
+
+/**
+ * A temporary directory removed after the test
+ */
+export async function makeTempDir(prefix = 'site-maintenance-') {
+  const directory = await mkdtemp(join(tmpdir(), prefix))
+  getActiveTest()?.cleanup(() => rm(directory, { recursive: true, force: true }))
+  return directory
+}
+
+/**
+ * A Lucid database with one connection, closed after the test
+ */
+export function createDatabase(name: DatabaseName) {
+  const app = new AppFactory().create(BASE_URL, () => {})
+  const logger = new LoggerFactory().create()
+  const emitter = new EmitterFactory().create(app)
+  const db = new Database({ connection: name, connections }, logger, emitter)
+  getActiveTest()?.cleanup(() => db.manager.closeAll())
+  return db
+}
+
+/**
+ * The tables of the database store, as the migration stub creates them
+ */
+export async function createTables(db: Database, connection: DatabaseName, prefix = 'maintenance') {
+  const schema = db.connection(connection).schema
+  const names = {
+    state: `${prefix}_state`,
+    sessions: `${prefix}_sessions`,
+    tasks: `${prefix}_tasks`,
+  }
+  await schema.dropTableIfExists(names.state)
+  await schema.dropTableIfExists(names.sessions)
+  await schema.dropTableIfExists(names.tasks)
+  await schema.createTable(names.state, (table) => {
+    table.integer('id').primary()
+    table.integer('revision').notNullable()
+    table.text('data').notNullable()
+    table.bigInteger('updated_at').notNullable()
+  })
+  await schema.createTable(names.sessions, (table) => {
+    table.string('session_key', 64).primary()
+    table.string('user_id', 255).nullable()
+    table.bigInteger('expires_at').notNullable().index()
+  })
+  await schema.createTable(names.tasks, (table) => {
+    table.string('id', 64).primary()
+    table.string('name', 255).notNullable()
+    table.integer('pid').notNullable()
+    table.string('host', 255).notNullable()
+    table.string('status', 16).notNullable()
+    table.bigInteger('started_at').notNullable()
+    table.bigInteger('heartbeat_at').notNullable()
+    table.bigInteger('expires_at').notNullable()
+    table.bigInteger('finished_at').nullable()
+    table.index(['status', 'expires_at'])
+  })
+  getActiveTest()?.cleanup(async () => {
+    await schema.dropTableIfExists(names.state)
+    await schema.dropTableIfExists(names.sessions)
+    await schema.dropTableIfExists(names.tasks)
+  })
+  return names
+}
+
+/**
+ * A Redis manager on the local server, keys under a unique prefix
+ * removed after the test
+ */
+export function createRedis() {
+  const redis = new RedisManager(
+    { connection: 'main', connections: { main: { host: '127.0.0.1', port: 6379 } } } as any,
+    new LoggerFactory().create()
+  )
+  const prefix = `site_maintenance_test:${process.pid}:${Math.random().toString(36).slice(2)}`
+  getActiveTest()?.cleanup(async () => {
+    const keys = await redis.connection().keys(`${prefix}:*`)
+    if (keys.length) await redis.connection().del(...keys)
+    await redis.quitAll()
+  })
+  return { redis, prefix }
+}
+
+export type StoreName = 'file' | DatabaseName | 'redis'
+export const STORES: StoreName[] = ['file', ...DATABASES, 'redis']
+
+/**
+ * A store of each kind, sharing one backend for `count` instances (as
+ * several app servers would)
+ */
+export async function createStores(
+  name: StoreName,
+  count = 1
+): Promise<MaintenanceStoreContract[]> {
+  if (name === 'file') {
+    const directory = await makeTempDir()
+    return Array.from({ length: count }, () => new FileStore(directory))
+  }
+  if (name === 'redis') {
+    const { redis, prefix } = createRedis()
+    return Array.from({ length: count }, () => new RedisStore(redis as any, { prefix }))
+  }
+  const db = createDatabase(name)
+  await createTables(db, name)
+  return Array.from({ length: count }, () => new DatabaseStore(db.connection(name)))
+}
+
+/**
+ * The resolved config with short intervals for tests
+ */
+export function testConfig(
+  store: MaintenanceStoreContract,
+  overrides: Partial<ResolvedMaintenanceConfig> = {}
+): ResolvedMaintenanceConfig {
+  return {
+    default: 'test',
+    stores: { test: () => store },
+    lockFile: false,
+    refreshInterval: 100,
+    drainTimeout: null,
+    sessionIdleAge: 15 * 60 * 1000,
+    presenceInterval: 60_000,
+    taskTimeout: 60_000,
+    retryAfter: 60,
+    message: 'Back soon',
+    ...overrides,
+  }
+}
+
+/**
+ * A manager over a store, stopped after the test
+ */
+export function createManager(
+  store: MaintenanceStoreContract,
+  overrides: Partial<ResolvedMaintenanceConfig> = {},
+  emitter?: { emit: (event: any, data: any) => any }
+) {
+  const manager = new MaintenanceManager(testConfig(store, overrides), emitter as any)
+  getActiveTest()?.cleanup(() => manager.stop())
+  return manager
+}

@@ -1,0 +1,114 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { test } from '@japa/runner'
+import { initialState } from '../../src/state.ts'
+import type { MaintenanceState, TaskRecord } from '../../src/types.ts'
+import { STORES, createStores } from '../helpers.ts'
+
+function stateAt(
+  revision: number,
+  status: MaintenanceState['status'] = 'offline'
+): MaintenanceState {
+  return { ...initialState(), status, revision, since: Date.now() }
+}
+
+function task(id: string, expiresAt: number): TaskRecord {
+  const now = Date.now()
+  return {
+    id,
+    name: `task:${id}`,
+    pid: process.pid,
+    host: 'test',
+    startedAt: now,
+    heartbeatAt: now,
+    expiresAt,
+    finishedAt: null,
+    status: 'running',
+  }
+}
+
+/**
+ * Every store passes the same contract, against its real backend
+ */
+test.group('Store contract', () => {
+  test('{$self} store: reads null before the first write')
+    .with(STORES)
+    .run(async ({ assert }, name) => {
+      const [store] = await createStores(name)
+      assert.isNull(await store.read())
+    })
+
+  test('{$self} store: compare-and-set writes once per revision')
+    .with(STORES)
+    .run(async ({ assert }, name) => {
+      const [store] = await createStores(name)
+      assert.isTrue(await store.compareAndSet(stateAt(1), 0))
+      assert.isFalse(await store.compareAndSet(stateAt(1, 'pending'), 0))
+      assert.equal((await store.read())!.status, 'offline')
+      assert.isTrue(await store.compareAndSet(stateAt(2, 'online'), 1))
+      assert.isFalse(await store.compareAndSet(stateAt(3, 'pending'), 1))
+      const state = await store.read()
+      assert.equal(state!.status, 'online')
+      assert.equal(state!.revision, 2)
+    })
+
+  test('{$self} store: only one of many racing writers wins a revision')
+    .with(STORES)
+    .run(async ({ assert }, name) => {
+      const stores = await createStores(name, 8)
+      const results = await Promise.all(
+        stores.map((store, index) =>
+          store.compareAndSet({ ...stateAt(1), message: `writer ${index}` }, 0)
+        )
+      )
+      assert.equal(results.filter(Boolean).length, 1)
+      const winner = results.indexOf(true)
+      assert.equal((await stores[0].read())!.message, `writer ${winner}`)
+    })
+
+  test('{$self} store: counts live sessions, forgets dropped and expired ones')
+    .with(STORES)
+    .run(async ({ assert }, name) => {
+      const [store] = await createStores(name)
+      const now = Date.now()
+      await store.touchSession('a', 1, now + 60_000)
+      await store.touchSession('b', 2, now + 60_000)
+      await store.touchSession('c', null, now - 1)
+      assert.equal(await store.countSessions(now), 2)
+      await store.touchSession('a', 1, now + 120_000)
+      assert.equal(await store.countSessions(now), 2)
+      await store.dropSession('b')
+      assert.equal(await store.countSessions(now), 1)
+      assert.equal(await store.countSessions(now + 121_000), 0)
+    })
+
+  test('{$self} store: running tasks exclude finished and stale ones')
+    .with(STORES)
+    .run(async ({ assert }, name) => {
+      const [store] = await createStores(name)
+      const now = Date.now()
+      await store.registerTask(task('t1', now + 10_000))
+      await store.registerTask(task('t2', now + 10_000))
+      await store.registerTask(task('t3', now + 10_000))
+      const ids = (tasks: TaskRecord[]) => tasks.map((t) => t.id).sort()
+      assert.deepEqual(ids(await store.runningTasks(now)), ['t1', 't2', 't3'])
+
+      await store.finishTask('t1', 'finished', now)
+      await store.finishTask('t2', 'failed', now)
+      assert.deepEqual(ids(await store.runningTasks(now)), ['t3'])
+
+      assert.lengthOf(await store.runningTasks(now + 20_000), 0, 'stale after its timeout')
+      await store.heartbeatTask('t3', now + 15_000, now + 25_000)
+      const [alive] = await store.runningTasks(now + 20_000)
+      assert.equal(alive.id, 't3')
+      assert.equal(alive.heartbeatAt, now + 15_000)
+      assert.equal(alive.name, 'task:t3')
+    })
+})
