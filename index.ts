@@ -8,6 +8,7 @@
  */
 
 export * as errors from './src/errors.ts'
+export { configure } from './configure.ts'
 export { stubsRoot } from './stubs/main.ts'
 export { defineConfig, stores } from './src/define_config.ts'
 export { MaintenanceManager } from './src/maintenance_manager.ts'

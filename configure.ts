@@ -1,0 +1,139 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { readdir } from 'node:fs/promises'
+import string from '@adonisjs/core/helpers/string'
+import type Configure from '@adonisjs/core/commands/configure'
+import { stubsRoot } from './stubs/main.ts'
+
+/**
+ * The stores `config/maintenance.ts` can default to
+ */
+const KNOWN_STORES = ['file', 'database', 'redis'] as const
+type KnownStore = (typeof KNOWN_STORES)[number]
+
+/**
+ * The suffix that recognises the migration of the database store on a
+ * second run (its timestamp prefix changes every time)
+ */
+const MIGRATION_SUFFIX = '_create_maintenance_tables.ts'
+
+function isKnownStore(value: unknown): value is KnownStore {
+  return typeof value === 'string' && (KNOWN_STORES as readonly string[]).includes(value)
+}
+
+/**
+ * The migration file published by an earlier run, if any
+ */
+async function findMigration(command: Configure): Promise<string | undefined> {
+  try {
+    const files = await readdir(command.app.migrationsPath())
+    return files.filter((file) => file.endsWith(MIGRATION_SUFFIX)).sort()[0]
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The hook run by `node ace add site-maintenance` (and `node ace configure`).
+ * Every file it writes is left alone when it already exists, unless `--force`.
+ */
+export async function configure(command: Configure) {
+  const force = command.parsedFlags.force === true
+
+  /**
+   * Pick the store: the --store flag, else a prompt
+   */
+  let store: unknown = command.parsedFlags.store
+  if (store === undefined) {
+    store = await command.prompt.choice(
+      'Select the store that keeps the maintenance state',
+      [
+        { name: 'file', hint: 'a JSON file, for one app server' },
+        { name: 'database', hint: 'Lucid, for several app servers' },
+        { name: 'redis', hint: 'for several app servers, changes seen at once' },
+      ],
+      { default: 'file' }
+    )
+  }
+  if (!isKnownStore(store)) {
+    command.logger.error(
+      `Invalid maintenance store "${String(store)}". Supported stores are: ${string.sentence([...KNOWN_STORES])}`
+    )
+    command.exitCode = 1
+    return
+  }
+
+  /**
+   * The file store is always listed, so MAINTENANCE_STORE=file works
+   * everywhere (tests, a single machine)
+   */
+  const storeNames = store === 'file' ? ['file'] : [store, 'file']
+
+  const codemods = await command.createCodemods()
+
+  /**
+   * Publish the config file
+   */
+  await codemods.makeUsingStub(stubsRoot, 'config/maintenance.stub', { store, force })
+
+  /**
+   * Publish the migration of the database store, once: a second run finds
+   * the earlier file and skips it (or overwrites that same file with --force)
+   */
+  if (store === 'database') {
+    const existing = await findMigration(command)
+    if (existing && !force) {
+      const relativePath = command.app.relativePath(command.app.migrationsPath(existing))
+      command.logger.action(`create ${relativePath}`).skipped('File already exists')
+    } else {
+      await codemods.makeUsingStub(stubsRoot, 'make/migration/maintenance_state.stub', {
+        force,
+        migration: { fileName: existing ?? `${Date.now()}${MIGRATION_SUFFIX}` },
+      })
+    }
+  }
+
+  /**
+   * Publish the maintenance page
+   */
+  await codemods.makeUsingStub(stubsRoot, 'resources/views/maintenance.edge.stub', { force })
+
+  /**
+   * Define the env variable and its validation
+   */
+  await codemods.defineEnvVariables({ MAINTENANCE_STORE: store })
+  await codemods.defineEnvValidations({
+    leadingComment: 'Variables for configuring the site-maintenance package',
+    variables: {
+      MAINTENANCE_STORE: `Env.schema.enum([${storeNames.map((name) => `'${name}'`).join(', ')}] as const)`,
+    },
+  })
+
+  /**
+   * Register the provider and the commands
+   */
+  await codemods.updateRcFile((rcFile) => {
+    rcFile
+      .addProvider('site-maintenance/maintenance_provider')
+      .addCommand('site-maintenance/commands')
+  })
+
+  /**
+   * The maintenance middleware runs first in the server stack: OFFLINE must
+   * answer every request, unmatched routes included. The presence middleware
+   * runs last in the router stack, after the session and auth middleware.
+   */
+  await codemods.registerMiddleware('server', [
+    { path: 'site-maintenance/maintenance_middleware', position: 'before' },
+  ])
+  await codemods.registerMiddleware('router', [
+    { path: 'site-maintenance/presence_middleware', position: 'after' },
+  ])
+}
