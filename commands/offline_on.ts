@@ -13,7 +13,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import string from '@adonisjs/core/helpers/string'
 import { describeCensus } from '../src/census_line.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
-import type { ActivateOptions, Census } from '../src/types.ts'
+import type { ActivateOptions } from '../src/types.ts'
 import { toMilliseconds } from '../src/utils.ts'
 
 /**
@@ -58,7 +58,17 @@ export default class OfflineOn extends BaseCommand {
   @flags.string({ description: 'Redirect refused requests to this URL instead of answering 503' })
   declare redirect?: string
 
+  /**
+   * Set by Ctrl-C. Listened to from the start, so an interrupt during the
+   * state write does not cut it in half; it only stops the waiting.
+   */
+  #interrupted = false
+  #onInterrupt = () => {
+    this.#interrupted = true
+  }
+
   async run() {
+    process.on('SIGINT', this.#onInterrupt)
     const manager = await this.app.container.make('maintenance.manager')
     try {
       await this.#run(manager)
@@ -66,6 +76,7 @@ export default class OfflineOn extends BaseCommand {
       this.logger.error((error as Error).message)
       this.exitCode = 1
     } finally {
+      process.off('SIGINT', this.#onInterrupt)
       await manager.stop()
     }
   }
@@ -118,44 +129,35 @@ export default class OfflineOn extends BaseCommand {
    * record holds the deadline, so the site still goes OFFLINE without us.
    */
   async #waitForDrain(manager: MaintenanceManager) {
-    let interrupted = false
-    const onInterrupt = () => {
-      interrupted = true
-    }
-    process.once('SIGINT', onInterrupt)
     const interval = Math.min(Math.max(manager.config.refreshInterval, 100), 1000)
     let lastLine = ''
-    try {
-      while (!interrupted) {
-        const { state, census } = await manager.settle()
-        if (state.status === 'offline') {
-          this.#clearLine()
-          this.#announceOffline(manager)
-          return
-        }
-        if (state.status === 'online') {
-          this.#clearLine()
-          this.logger.warning('The site was brought back ONLINE while waiting (offline:off)')
-          return
-        }
-        const left = Math.max(0, Math.ceil((state.deadline! - Date.now()) / 1000))
-        const line = `${describeCensus(census as Census)} — ${string.seconds.format(left, true)} left`
-        if (process.stdout.isTTY) {
-          process.stdout.write(`\r\x1b[2K${line}`)
-        } else if (line.replace(/ — .*$/, '') !== lastLine.replace(/ — .*$/, '')) {
-          this.logger.log(line)
-        }
-        lastLine = line
-        await new Promise((resolve) => setTimeout(resolve, interval))
+    while (!this.#interrupted) {
+      const { state, census } = await manager.settle()
+      if (state.status === 'offline') {
+        this.#clearLine()
+        this.#announceOffline(manager)
+        return
       }
-      this.#clearLine()
-      this.logger.warning(
-        'Stopped waiting. The site stays PENDING and goes OFFLINE on its own when the drain ends or the deadline passes. Run "node ace offline:off" to cancel.'
-      )
-      this.exitCode = 130
-    } finally {
-      process.off('SIGINT', onInterrupt)
+      if (state.status === 'online') {
+        this.#clearLine()
+        this.logger.warning('The site was brought back ONLINE while waiting (offline:off)')
+        return
+      }
+      const left = Math.max(0, Math.ceil((state.deadline! - Date.now()) / 1000))
+      const line = `${describeCensus(census ?? (await manager.census()))} — ${string.seconds.format(left, true)} left`
+      if (process.stdout.isTTY) {
+        process.stdout.write(`\r\x1b[2K${line}`)
+      } else if (line.replace(/ — .*$/, '') !== lastLine.replace(/ — .*$/, '')) {
+        this.logger.log(line)
+      }
+      lastLine = line
+      await new Promise((resolve) => setTimeout(resolve, interval))
     }
+    this.#clearLine()
+    this.logger.warning(
+      'Stopped waiting. The site stays PENDING and goes OFFLINE on its own when the drain ends or the deadline passes. Run "node ace offline:off" to cancel.'
+    )
+    this.exitCode = 130
   }
 
   #clearLine() {

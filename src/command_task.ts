@@ -8,7 +8,7 @@
  */
 
 import { randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
+import { constants, hostname } from 'node:os'
 import debug from './debug.ts'
 import * as errors from './errors.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
@@ -63,14 +63,21 @@ export class CommandTask implements AsyncDisposable {
     this.#timer.unref()
 
     /**
-     * Killed by Ctrl-C or a supervisor: record the failure, then let the
-     * signal end the process as it would have without us
+     * Stopped by Ctrl-C or a supervisor: record the failure, then end the
+     * process. With no other listener the signal is re-raised; otherwise
+     * the app's own handlers (`app.terminate()`) get a moment first, as
+     * they close the app but do not stop a body that is still working.
      */
     this.#onSignal = (signal) => {
-      this.finish('failed').finally(() => {
-        for (const sig of SIGNALS) process.off(sig, this.#onSignal)
-        if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
-      })
+      this.finish('failed')
+        .catch((error) => debug('could not record %s as failed: %O', this.id, error))
+        .finally(() => {
+          if (process.listenerCount(signal) === 0) {
+            process.kill(process.pid, signal)
+            return
+          }
+          setTimeout(() => process.exit(128 + constants.signals[signal]), 3000).unref()
+        })
     }
     for (const sig of SIGNALS) process.on(sig, this.#onSignal)
   }

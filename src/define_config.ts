@@ -7,9 +7,10 @@
  * file that was distributed with this source code.
  */
 
+import { isAbsolute } from 'node:path'
 import { configProvider } from '@adonisjs/core'
 import { InvalidArgumentsException, RuntimeException } from '@adonisjs/core/exceptions'
-import type { ConfigProvider } from '@adonisjs/core/types'
+import type { ApplicationService, ConfigProvider } from '@adonisjs/core/types'
 import type {} from '@adonisjs/lucid/database_provider'
 import type {} from '@adonisjs/redis/redis_provider'
 import type {
@@ -87,7 +88,9 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
     }
 
     const lockFile =
-      config.lockFile === false ? false : app.makePath(config.lockFile ?? 'tmp/maintenance/down')
+      config.lockFile === false
+        ? false
+        : resolvePath(app, config.lockFile ?? 'tmp/maintenance/down')
 
     return {
       default: String(config.default),
@@ -119,7 +122,7 @@ export const stores: {
   file(options) {
     return configProvider.create(async (app) => {
       const { FileStore } = await import('./stores/file.ts')
-      const directory = app.makePath(options?.directory ?? 'tmp/maintenance')
+      const directory = resolvePath(app, options?.directory ?? 'tmp/maintenance')
       return () => new FileStore(directory)
     })
   },
@@ -145,4 +148,11 @@ export const stores: {
       return () => new RedisStore(redis, options)
     })
   },
+}
+
+/**
+ * Paths in the config are relative to the app root unless absolute
+ */
+function resolvePath(app: ApplicationService, path: string) {
+  return isAbsolute(path) ? path : app.makePath(path)
 }

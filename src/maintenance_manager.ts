@@ -134,6 +134,19 @@ export class MaintenanceManager {
   }
 
   /**
+   * Another process may have written a newer state while this one was
+   * mirroring its own onto the lock file. Reading back after the mirror
+   * makes the last writer's state win on disk.
+   */
+  async #reconcile() {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const fresh = (await this.store.read()) ?? initialState()
+      if (fresh.revision === this.#state.revision) return
+      await this.#apply(fresh)
+    }
+  }
+
+  /**
    * The web-server lock file exists exactly while OFFLINE
    */
   async syncLockFile() {
@@ -174,12 +187,14 @@ export class MaintenanceManager {
       const next = await mutate(current)
       if (!next) {
         await this.#apply(current)
-        return { changed: false, state: current }
+        await this.#reconcile()
+        return { changed: false, state: this.#state }
       }
       next.revision = current.revision + 1
       if (await this.store.compareAndSet(next, current.revision)) {
         this.logger?.info(describeTransition(current, next))
         await this.#apply(next)
+        await this.#reconcile()
         return { changed: true, state: next }
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20))

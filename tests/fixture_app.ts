@@ -1,0 +1,156 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { getActiveTest } from '@japa/runner'
+import { FileStore } from '../src/stores/file.ts'
+import { DatabaseStore } from '../src/stores/database.ts'
+import { RedisStore } from '../src/stores/redis.ts'
+import type { MaintenanceStoreContract } from '../src/types.ts'
+import {
+  type StoreName,
+  connections,
+  createDatabase,
+  createRedis,
+  createTables,
+  makeTempDir,
+} from './helpers.ts'
+
+export const FIXTURE_ROOT = fileURLToPath(new URL('./fixtures/app/', import.meta.url))
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+
+export interface AceResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+}
+
+/**
+ * The fixture app wired to one store, plus a store instance on the same
+ * backend so tests can seed and inspect the census directly
+ */
+export interface FixtureApp {
+  env: Record<string, string>
+  store: MaintenanceStoreContract
+  lockFile: string
+  directory: string
+  ace(args: string[], extraEnv?: Record<string, string>): Promise<AceResult>
+  spawnAce(args: string[], extraEnv?: Record<string, string>): RunningAce
+}
+
+export interface RunningAce {
+  child: ChildProcess
+  output(): string
+  waitForOutput(pattern: RegExp, timeout?: number): Promise<void>
+  done: Promise<AceResult>
+}
+
+export async function createFixtureApp(name: StoreName): Promise<FixtureApp> {
+  const directory = await makeTempDir()
+  const lockFile = join(directory, 'down')
+  const env: Record<string, string> = {
+    APP_KEY: 'averylongrandomsecretkeyforthetests',
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    MAINTENANCE_DIR: join(directory, 'state'),
+    MAINTENANCE_LOCK_FILE: lockFile,
+    MAINTENANCE_STORE: name === 'file' || name === 'redis' ? name : 'database',
+  }
+
+  let store: MaintenanceStoreContract
+  if (name === 'file') {
+    store = new FileStore(env.MAINTENANCE_DIR)
+  } else if (name === 'redis') {
+    const { redis, prefix } = createRedis()
+    env.REDIS_PREFIX = prefix
+    store = new RedisStore(redis as any, { prefix })
+  } else {
+    const db = createDatabase(name)
+    const prefix = `maint_${process.pid}`
+    const tables = await createTables(db, name, prefix)
+    env.DB_CONNECTION = name
+    env.MAINTENANCE_TABLE_PREFIX = prefix
+    env.SQLITE_FILE = connections.sqlite.connection.filename
+    store = new DatabaseStore(db.connection(name), {
+      stateTable: tables.state,
+      sessionsTable: tables.sessions,
+      tasksTable: tables.tasks,
+    })
+  }
+
+  const spawnAce = (args: string[], extraEnv: Record<string, string> = {}): RunningAce => {
+    const child = spawn(
+      process.execPath,
+      ['--import=@poppinss/ts-exec', join(FIXTURE_ROOT, 'bin/console.ts'), ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env, ...extraEnv },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }
+    )
+    let stdout = ''
+    let stderr = ''
+    const waiters: (() => void)[] = []
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk
+      waiters.forEach((check) => check())
+    })
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk
+      waiters.forEach((check) => check())
+    })
+    const done = new Promise<AceResult>((resolve) => {
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
+    })
+    getActiveTest()?.cleanup(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    })
+    return {
+      child,
+      done,
+      output: () => stdout + stderr,
+      waitForOutput(pattern, timeout = 15_000) {
+        return new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () =>
+              reject(new Error(`Timed out waiting for ${pattern}; output:\n${stdout}${stderr}`)),
+            timeout
+          )
+          const check = () => {
+            if (pattern.test(stdout + stderr)) {
+              clearTimeout(timer)
+              resolve()
+            }
+          }
+          waiters.push(check)
+          check()
+          done.then(() => {
+            check()
+            clearTimeout(timer)
+            if (!pattern.test(stdout + stderr)) {
+              reject(new Error(`Exited before ${pattern}; output:\n${stdout}${stderr}`))
+            }
+          })
+        })
+      },
+    }
+  }
+
+  return {
+    env,
+    store,
+    lockFile,
+    directory,
+    spawnAce,
+    ace: (args, extraEnv) => spawnAce(args, extraEnv).done,
+  }
+}
