@@ -43,6 +43,10 @@ export default class MaintenanceProvider {
       const emitter = await resolver.make('emitter')
       const logger = await resolver.make('logger')
       this.#manager = new MaintenanceManager(config, emitter, logger)
+      if (this.app.usingEdgeJS) {
+        const { edgeRenderer } = await import('../src/plugins/edge.ts')
+        this.#manager.page.useRenderer(await edgeRenderer(config.view))
+      }
       return this.#manager
     })
   }

@@ -22,7 +22,7 @@ import type {
   RedisStoreOptions,
   ResolvedMaintenanceConfig,
 } from './types.ts'
-import { toMilliseconds } from './utils.ts'
+import { normaliseAllowEntry, toMilliseconds } from './utils.ts'
 
 /**
  * Define the config of site-maintenance. Checked at once; the stores are
@@ -60,6 +60,14 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
     presenceInterval: toMilliseconds(config.presenceInterval ?? '1m', 'presenceInterval'),
     taskTimeout: toMilliseconds(config.taskTimeout ?? '2m', 'taskTimeout'),
   }
+  let allow: string[]
+  try {
+    allow = (config.allow ?? []).map((entry) => normaliseAllowEntry(entry))
+  } catch (error) {
+    throw new InvalidArgumentsException(
+      `"config/maintenance.ts" allow: ${(error as Error).message}`
+    )
+  }
   if (durations.refreshInterval < 50) {
     throw new InvalidArgumentsException(
       '"config/maintenance.ts" refreshInterval must be at least 50ms'
@@ -83,8 +91,8 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
      */
     let sessionIdleAge = durations.sessionIdleAge
     if (sessionIdleAge === null) {
-      const age = app.config.get<string | number | undefined>('session.age', undefined)
-      sessionIdleAge = age === undefined ? 2 * 60 * 60 * 1000 : toMilliseconds(age, 'session.age')
+      const age = await sessionAge(app)
+      sessionIdleAge = age === undefined ? 15 * 60 * 1000 : toMilliseconds(age, 'session.age')
     }
 
     const lockFile =
@@ -104,6 +112,15 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       retryAfter: config.retryAfter ?? 60,
       message:
         config.message ?? 'We are performing scheduled maintenance. We will be back shortly.',
+      allowedPaths: config.allowedPaths ?? [],
+      allow,
+      bypassCookie: config.bypassCookie ?? 'site_maintenance_bypass',
+      staticPage:
+        config.staticPage === false
+          ? false
+          : resolvePath(app, config.staticPage ?? 'public/maintenance/index.html'),
+      view: config.view ?? 'site_maintenance/page',
+      authSessionKey: config.authSessionKey ?? 'auth_web',
     } as ResolvedMaintenanceConfig & {
       stores: { [K in keyof KnownStores]: MaintenanceStoreFactory }
     }
@@ -155,4 +172,19 @@ export const stores: {
  */
 function resolvePath(app: ApplicationService, path: string) {
   return isAbsolute(path) ? path : app.makePath(path)
+}
+
+/**
+ * The `age` of config/session.ts. Session 8 exports a config provider,
+ * so it is resolved to be read; any failure means "unknown".
+ */
+async function sessionAge(app: ApplicationService): Promise<string | number | undefined> {
+  const session = app.config.get<unknown>('session', undefined)
+  if (!session) return undefined
+  try {
+    const resolved = await configProvider.resolve<{ age?: string | number }>(app, session)
+    return (resolved ?? (session as { age?: string | number })).age
+  } catch {
+    return undefined
+  }
 }

@@ -10,10 +10,10 @@
 import { createHash } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import ipaddr from 'ipaddr.js'
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
 import debug from './debug.ts'
 import * as errors from './errors.ts'
+import { MaintenancePage } from './maintenance_page.ts'
 import { initialState } from './state.ts'
 import { writeAtomic } from './stores/file.ts'
 import type {
@@ -24,7 +24,7 @@ import type {
   MaintenanceStoreContract,
   ResolvedMaintenanceConfig,
 } from './types.ts'
-import { hashSecret, whoAmI } from './utils.ts'
+import { hashSecret, normaliseAllowEntry, whoAmI } from './utils.ts'
 
 type Logger = Pick<LoggerService, 'info' | 'warn'>
 
@@ -51,11 +51,18 @@ export class MaintenanceManager {
   #lastError: Error | null = null
   #presence = new Map<string, number>()
 
+  /**
+   * The maintenance answer's bodies, prepared on every state change
+   */
+  readonly page: MaintenancePage
+
   constructor(
     readonly config: ResolvedMaintenanceConfig,
     protected emitter?: Pick<EmitterService, 'emit'>,
     protected logger?: Logger
-  ) {}
+  ) {
+    this.page = new MaintenancePage(config)
+  }
 
   /**
    * The store instance, created on first use
@@ -126,6 +133,16 @@ export class MaintenanceManager {
     this.#state = state
     const firstLoad = !this.#loaded
     this.#loaded = true
+    if (firstLoad || previous.revision !== state.revision) {
+      await this.page.prepare(state)
+      if (state.status === 'offline' && (firstLoad || previous.status !== 'offline')) {
+        await this.page
+          .writeStatic(state)
+          .catch((error) =>
+            this.logger?.warn(`site-maintenance: cannot write the static page (${error.message})`)
+          )
+      }
+    }
     if (previous.status !== state.status && !firstLoad) {
       debug('status changed from %s to %s', previous.status, state.status)
       this.emitter?.emit(`maintenance:${state.status}`, { state, previous: previous.status })
@@ -423,22 +440,6 @@ function isSafeRedirect(value: string) {
     return url.protocol === 'http:' || url.protocol === 'https:'
   } catch {
     return false
-  }
-}
-
-/**
- * An IP or CIDR in canonical form; anything else is a clear error
- */
-export function normaliseAllowEntry(entry: string): string {
-  const value = entry.trim()
-  try {
-    if (value.includes('/')) {
-      const [address, bits] = ipaddr.parseCIDR(value)
-      return `${address.toString()}/${bits}`
-    }
-    return ipaddr.parse(value).toString()
-  } catch {
-    throw new errors.E_INVALID_ALLOW_ENTRY([entry])
   }
 }
 

@@ -241,6 +241,43 @@ export interface MaintenanceConfig<
    * Default message shown on the maintenance page and banner
    */
   message?: string
+
+  /**
+   * Paths that always reach the app (health checks, the page's assets),
+   * matched exactly on the normalised path. A trailing "/*" matches a
+   * prefix: "/maintenance/*". Default: none.
+   */
+  allowedPaths?: string[]
+
+  /**
+   * IPs and CIDR ranges always let through, on top of `offline:on --allow`.
+   * Read through the app's trusted-proxy setting (`request.ip()`).
+   */
+  allow?: string[]
+
+  /**
+   * Name of the signed bypass cookie set by visiting /<secret>
+   */
+  bypassCookie?: string
+
+  /**
+   * Where the static copy of the maintenance page is written on every
+   * transition to OFFLINE, for the web server. `false` turns it off.
+   * Default `public/maintenance/index.html`.
+   */
+  staticPage?: string | false
+
+  /**
+   * The Edge template of the maintenance page (published by
+   * `node ace add site-maintenance`); the built-in page when missing
+   */
+  view?: string
+
+  /**
+   * The session key under which the auth session guard keeps the user
+   * id ("auth_" + guard name)
+   */
+  authSessionKey?: string
 }
 
 export type MaintenanceStoreFactoryProvider = ConfigProvider<MaintenanceStoreFactory>
@@ -259,6 +296,12 @@ export interface ResolvedMaintenanceConfig {
   taskTimeout: number
   retryAfter: number
   message: string
+  allowedPaths: string[]
+  allow: string[]
+  bypassCookie: string
+  staticPage: string | false
+  view: string
+  authSessionKey: string
 }
 
 /**

@@ -9,6 +9,7 @@
 
 import { createHash } from 'node:crypto'
 import { hostname, userInfo } from 'node:os'
+import ipaddr from 'ipaddr.js'
 import string from '@adonisjs/core/helpers/string'
 import * as errors from './errors.ts'
 
@@ -53,4 +54,20 @@ export function whoAmI(): string {
     user = userInfo().username
   } catch {}
   return `${user}@${hostname()} (pid ${process.pid})`
+}
+
+/**
+ * An IP or CIDR in canonical form; anything else is a clear error
+ */
+export function normaliseAllowEntry(entry: string): string {
+  const value = entry.trim()
+  try {
+    if (value.includes('/')) {
+      const [address, bits] = ipaddr.parseCIDR(value)
+      return `${address.toString()}/${bits}`
+    }
+    return ipaddr.parse(value).toString()
+  } catch {
+    throw new errors.E_INVALID_ALLOW_ENTRY([entry])
+  }
 }

@@ -172,6 +172,12 @@ export function testConfig(
     taskTimeout: 60_000,
     retryAfter: 60,
     message: 'Back soon',
+    allowedPaths: [],
+    allow: [],
+    bypassCookie: 'site_maintenance_bypass',
+    staticPage: false,
+    view: 'site_maintenance/page',
+    authSessionKey: 'auth_web',
     ...overrides,
   }
 }

@@ -1,0 +1,182 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { mkdir } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import debug from './debug.ts'
+import { writeAtomic } from './stores/file.ts'
+import type { MaintenanceState, ResolvedMaintenanceConfig } from './types.ts'
+
+/**
+ * What the page template receives
+ */
+export interface PageData {
+  status: MaintenanceState['status']
+  message: string
+  /**
+   * When the site is expected back (from Retry-After), or null
+   */
+  retryAt: Date | null
+}
+
+/**
+ * Renders the page through the app's template (Edge), when there is one
+ */
+export type PageRenderer = (data: PageData) => Promise<string | null>
+
+/**
+ * The maintenance answer's bodies. Rendered once per state change and
+ * held in memory, so answering a crowd costs no template work; the same
+ * HTML is written as the static page the web server serves while OFFLINE.
+ */
+export class MaintenancePage {
+  #html: { revision: number; html: string } | null = null
+
+  constructor(
+    protected config: Pick<ResolvedMaintenanceConfig, 'message' | 'retryAfter' | 'staticPage'>,
+    protected renderer?: PageRenderer
+  ) {}
+
+  /**
+   * Render through the app's template from now on
+   */
+  useRenderer(renderer: PageRenderer) {
+    this.renderer = renderer
+    this.#html = null
+  }
+
+  data(state: MaintenanceState): PageData {
+    return {
+      status: state.status,
+      message: state.message ?? this.config.message,
+      retryAt: retryAt(state, this.config.retryAfter),
+    }
+  }
+
+  /**
+   * Value of the Retry-After header
+   */
+  retryAfterHeader(state: MaintenanceState): string {
+    return String(state.retryAfter ?? this.config.retryAfter)
+  }
+
+  /**
+   * The JSON body for API clients
+   */
+  json(state: MaintenanceState) {
+    const data = this.data(state)
+    return {
+      status: state.status,
+      message: data.message,
+      retryAfter: state.retryAfter ?? this.config.retryAfter,
+      retryAt: data.retryAt?.toISOString() ?? null,
+    }
+  }
+
+  /**
+   * Render and keep the HTML of this state. Falls back to the built-in
+   * page when the app's template is missing or fails.
+   */
+  async prepare(state: MaintenanceState): Promise<string> {
+    const data = this.data(state)
+    let html: string | null = null
+    if (this.renderer) {
+      try {
+        html = await this.renderer(data)
+      } catch (error) {
+        debug('rendering the maintenance template failed, using the built-in page: %O', error)
+      }
+    }
+    html ??= defaultPage(data)
+    this.#html = { revision: state.revision, html }
+    return html
+  }
+
+  /**
+   * The HTML for this state, without I/O: the prepared copy, or the
+   * built-in page until it is ready
+   */
+  html(state: MaintenanceState): string {
+    if (this.#html?.revision === state.revision) return this.#html.html
+    return defaultPage(this.data(state))
+  }
+
+  /**
+   * Write the static copy the web server serves while Node is out of
+   * the path
+   */
+  async writeStatic(state: MaintenanceState) {
+    if (!this.config.staticPage) return
+    const html = await this.prepare(state)
+    await mkdir(dirname(this.config.staticPage), { recursive: true })
+    await writeAtomic(this.config.staticPage, html)
+  }
+}
+
+/**
+ * The expected return time: Retry-After seconds counted from the start
+ * of the status, or its HTTP date
+ */
+function retryAt(state: MaintenanceState, fallback: number): Date | null {
+  const value = state.retryAfter ?? (state.status === 'online' ? null : fallback)
+  if (value === null) return null
+  const date = typeof value === 'number' ? new Date(state.since + value * 1000) : new Date(value)
+  return Number.isNaN(date.getTime()) ? null : date
+}
+
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+}
+
+export function escapeHtml(value: string) {
+  return value.replace(/[&<>"']/g, (char) => ESCAPES[char])
+}
+
+/**
+ * The built-in page: self-contained (no external CSS, fonts or images),
+ * so it renders when every asset path is refused
+ */
+export function defaultPage(data: PageData): string {
+  const back = data.retryAt
+    ? `<p class="back">Expected back at <time datetime="${data.retryAt.toISOString()}">${escapeHtml(data.retryAt.toUTCString())}</time>.</p>`
+    : ''
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<meta name="color-scheme" content="light dark">
+<title>Down for maintenance</title>
+<style>
+:root{--bg:#f4f6f8;--card:#fff;--text:#17202b;--muted:#4a5565;--accent:#2a5bd7;--line:#dde2e9}
+@media (prefers-color-scheme:dark){:root{--bg:#0f1318;--card:#181e26;--text:#edf0f4;--muted:#aeb8c5;--accent:#93b2ff;--line:#29313c}}
+*{box-sizing:border-box}html,body{height:100%}
+body{margin:0;display:grid;place-items:center;padding:1.5rem;background:var(--bg);color:var(--text);font:1.0625rem/1.6 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+main{max-width:34rem;width:100%;padding:2.5rem 2rem;background:var(--card);border:1px solid var(--line);border-radius:1rem;box-shadow:0 12px 32px rgba(15,23,42,.08);text-align:center}
+h1{margin:.75rem 0 .5rem;font-size:1.6rem;line-height:1.25}p{margin:.5rem 0 0;color:var(--muted)}.back{color:var(--text);font-weight:600;margin-top:1rem}
+svg{width:3.25rem;height:3.25rem;color:var(--accent)}a{color:var(--accent)}a:focus-visible{outline:3px solid var(--accent);outline-offset:3px}
+</style>
+</head>
+<body>
+<main>
+<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/></svg>
+<h1>We&#39;ll be back soon</h1>
+<p>${escapeHtml(data.message)}</p>
+${back}
+<p><a href="">Try again</a></p>
+</main>
+</body>
+</html>
+`
+}
