@@ -22,6 +22,7 @@ import type {
   MaintenanceState,
   MaintenanceStatus,
   MaintenanceStoreContract,
+  MaintenanceStoreName,
   ResolvedMaintenanceConfig,
 } from './types.ts'
 import { hashSecret, normaliseAllowEntry, whoAmI } from './utils.ts'
@@ -67,7 +68,9 @@ export class MaintenanceManager {
   /**
    * The store instance, created on first use
    */
-  use(name: string = this.config.default): MaintenanceStoreContract {
+  use(
+    name: MaintenanceStoreName = this.config.default as MaintenanceStoreName
+  ): MaintenanceStoreContract {
     let store = this.#stores.get(name)
     if (!store) {
       const factory = this.config.stores[name]

@@ -283,6 +283,27 @@ export interface MaintenanceConfig<
 export type MaintenanceStoreFactoryProvider = ConfigProvider<MaintenanceStoreFactory>
 
 /**
+ * The stores of config/maintenance.ts, filled in by the augmentation at
+ * the end of that file, so `maintenance.use('redis')` is type-checked
+ */
+export interface MaintenanceStoresList {}
+
+/**
+ * Reads the store names out of the config's type
+ */
+export type InferMaintenanceStores<
+  T extends ConfigProvider<{ stores: Record<string, MaintenanceStoreFactory> }>,
+> = Awaited<ReturnType<T['resolver']>>['stores']
+
+/**
+ * A store name: those of the augmented list, or any string before the
+ * app declares it
+ */
+export type MaintenanceStoreName = keyof MaintenanceStoresList extends never
+  ? string
+  : keyof MaintenanceStoresList & string
+
+/**
  * The config after resolution by the provider
  */
 export interface ResolvedMaintenanceConfig {

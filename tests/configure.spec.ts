@@ -358,6 +358,7 @@ test.group('Configure', (group) => {
       configFile,
       source
         .replace(`from 'site-maintenance'`, `from '../../../index.ts'`)
+        .replaceAll(`'site-maintenance/types'`, `'../../../src/types.ts'`)
         .replace(`from '#start/env'`, `from '../start/env.ts'`)
     )
 

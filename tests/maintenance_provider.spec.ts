@@ -1,0 +1,81 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { test } from '@japa/runner'
+import { IgnitorFactory } from '@adonisjs/core/factories'
+import { MaintenanceManager, defineConfig, stores } from '../index.ts'
+import { BASE_URL, makeTempDir } from './helpers.ts'
+
+const IMPORTER = (filePath: string) => {
+  if (filePath.startsWith('./') || filePath.startsWith('../')) {
+    return import(new URL(filePath, BASE_URL).href)
+  }
+  return import(filePath)
+}
+
+async function setupApp(config: unknown) {
+  const ignitor = new IgnitorFactory()
+    .merge({
+      rcFileContents: {
+        providers: [() => import('../providers/maintenance_provider.ts')],
+      },
+    })
+    .withCoreConfig()
+    .withCoreProviders()
+    .merge({ config: { maintenance: config } })
+    .create(BASE_URL, { importer: IMPORTER })
+  const app = ignitor.createApp('web')
+  await app.init()
+  await app.boot()
+  return app
+}
+
+test.group('Maintenance provider', () => {
+  test('binds the manager as a singleton', async ({ assert, cleanup }) => {
+    const directory = await makeTempDir()
+    const app = await setupApp(
+      defineConfig({ default: 'file', stores: { file: stores.file({ directory }) } })
+    )
+    cleanup(() => app.terminate())
+    const manager = await app.container.make('maintenance.manager')
+    assert.instanceOf(manager, MaintenanceManager)
+    assert.strictEqual(await app.container.make('maintenance.manager'), manager)
+    assert.equal(manager.store.name, 'file')
+  })
+
+  test('emits the events through the app emitter', async ({ assert, cleanup }) => {
+    const directory = await makeTempDir()
+    const app = await setupApp(
+      defineConfig({
+        default: 'file',
+        stores: { file: stores.file({ directory }) },
+        lockFile: false,
+      })
+    )
+    cleanup(() => app.terminate())
+    const emitter = await app.container.make('emitter')
+    const seen: string[] = []
+    emitter.on('maintenance:offline', ({ previous }) => seen.push(`offline from ${previous}`))
+    emitter.on('maintenance:online', ({ previous }) => seen.push(`online from ${previous}`))
+    const manager = await app.container.make('maintenance.manager')
+    await manager.refresh()
+    await manager.activate({ force: true })
+    await manager.deactivate()
+    assert.deepEqual(seen, ['offline from online', 'online from offline'])
+  })
+
+  test('refuses a config not made with defineConfig', async ({ assert, cleanup }) => {
+    const app = await setupApp({ default: 'file' })
+    cleanup(() => app.terminate())
+    await assert.rejects(
+      () => app.container.make('maintenance.manager'),
+      'Invalid "config/maintenance.ts" file. Make sure you are using the "defineConfig" method'
+    )
+  })
+})
