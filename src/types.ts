@@ -170,6 +170,13 @@ export interface DatabaseStoreOptions {
   stateTable?: string
   sessionsTable?: string
   tasksTable?: string
+  /**
+   * With @adonisjs/session's `database` store, its table ("sessions"):
+   * the census then counts its logged-in rows (`user_id IS NOT NULL AND
+   * expires_at > now`) instead of the package's presence records.
+   * Sessions are tagged with the user id on login by the provider.
+   */
+  sessionTable?: string
 }
 
 /**

@@ -27,6 +27,11 @@ export class DatabaseStore implements MaintenanceStoreContract {
   readonly stateTable: string
   readonly sessionsTable: string
   readonly tasksTable: string
+  /**
+   * The table of @adonisjs/session's database store, counted instead of
+   * the package's own presence records when set
+   */
+  readonly sessionTable: string | null
   #lastSweep = 0
 
   constructor(
@@ -36,6 +41,7 @@ export class DatabaseStore implements MaintenanceStoreContract {
     this.stateTable = options.stateTable ?? 'maintenance_state'
     this.sessionsTable = options.sessionsTable ?? 'maintenance_sessions'
     this.tasksTable = options.tasksTable ?? 'maintenance_tasks'
+    this.sessionTable = options.sessionTable ?? null
   }
 
   /**
@@ -84,6 +90,7 @@ export class DatabaseStore implements MaintenanceStoreContract {
   }
 
   async touchSession(key: string, userId: string | number | null, expiresAt: number) {
+    if (this.sessionTable) return
     await this.#guard(() =>
       this.client
         .knexQuery()
@@ -99,6 +106,7 @@ export class DatabaseStore implements MaintenanceStoreContract {
   }
 
   async dropSession(key: string) {
+    if (this.sessionTable) return
     await this.#guard(() => this.client.from(this.sessionsTable).where('session_key', key).delete())
   }
 
@@ -106,6 +114,7 @@ export class DatabaseStore implements MaintenanceStoreContract {
    * Uses the `expires_at` index. Expired rows are swept at most once a minute.
    */
   async countSessions(now: number) {
+    if (this.sessionTable) return this.#countSessionTable(now)
     return this.#guard(async () => {
       if (now - this.#lastSweep > 60_000) {
         this.#lastSweep = now
@@ -114,6 +123,23 @@ export class DatabaseStore implements MaintenanceStoreContract {
       const row = await this.client
         .from(this.sessionsTable)
         .where('expires_at', '>', now)
+        .count('* as total')
+        .first()
+      return Number(row?.total ?? 0)
+    })
+  }
+
+  /**
+   * Logged-in sessions of @adonisjs/session's own table: tagged with a
+   * user and not expired (expired rows linger until its GC). Uses its
+   * `user_id` and `expires_at` indexes.
+   */
+  async #countSessionTable(now: number) {
+    return this.#guard(async () => {
+      const row = await this.client
+        .from(this.sessionTable!)
+        .whereNotNull('user_id')
+        .where('expires_at', '>', new Date(now))
         .count('* as total')
         .first()
       return Number(row?.total ?? 0)
