@@ -1,0 +1,264 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { randomBytes } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import type { Database } from '@adonisjs/lucid/database'
+import { MaintenanceManager } from '../src/maintenance_manager.ts'
+import { DatabaseStore } from '../src/stores/database.ts'
+import { benchConfig } from './lib/config.ts'
+import {
+  type BenchDatabase,
+  type TableNames,
+  SQLITE_FILE,
+  createDatabase,
+  createTables,
+  dropTables,
+} from './lib/databases.ts'
+import { type Summary, log, summarise, timed } from './lib/stats.ts'
+
+/**
+ * Census at scale: 100k presence rows (90% alive, 10% expired, so the
+ * first call has a sweep to do) and 1k task rows (50 running, 900
+ * finished, 50 stale), on each database the store supports.
+ */
+export interface CensusResult {
+  sessions: number
+  tasks: number
+  live_sessions: number
+  running_tasks: number
+  /**
+   * countSessions() when its once-a-minute sweep of expired rows runs
+   */
+  first_call: Summary
+  count_sessions: Summary
+  running_tasks_ms: Summary
+  census: Summary
+  plans: Record<string, string[]>
+  server_version: string
+}
+
+const SESSIONS = 100_000
+const EXPIRED = 10_000
+const TASKS = { running: 50, finished: 900, stale: 50 }
+const HOUR = 3_600_000
+
+function key() {
+  return randomBytes(20).toString('hex')
+}
+
+async function insertBatched(db: Database, connection: BenchDatabase, table: string, rows: any[]) {
+  /**
+   * SQLite allows 500 terms in a compound SELECT, which knex uses for it
+   */
+  const size = connection === 'sqlite' ? 400 : 1000
+  for (let offset = 0; offset < rows.length; offset += size) {
+    await db
+      .connection(connection)
+      .table(table)
+      .multiInsert(rows.slice(offset, offset + size))
+  }
+}
+
+function sessionRows(count: number, now: number, expired: boolean) {
+  return Array.from({ length: count }, (_, index) => ({
+    session_key: key(),
+    user_id: String(index % 5000),
+    expires_at: expired
+      ? now - 1 - Math.floor(Math.random() * HOUR)
+      : now + HOUR + Math.floor(Math.random() * HOUR),
+  }))
+}
+
+function taskRows(now: number) {
+  const rows: any[] = []
+  const add = (count: number, status: string, expiresAt: () => number, finished: boolean) => {
+    for (let index = 0; index < count; index++) {
+      rows.push({
+        id: key(),
+        name: `import:batch-${rows.length}`,
+        pid: 1000 + rows.length,
+        host: 'bench-host',
+        status,
+        started_at: now - HOUR,
+        heartbeat_at: now - 1000,
+        expires_at: expiresAt(),
+        finished_at: finished ? now - 5000 : null,
+      })
+    }
+  }
+  add(TASKS.running, 'running', () => now + HOUR, false)
+  add(TASKS.finished, 'finished', () => now - Math.floor(Math.random() * HOUR), true)
+  add(TASKS.stale, 'running', () => now - 1 - Math.floor(Math.random() * HOUR), false)
+  return rows
+}
+
+async function analyse(db: Database, connection: BenchDatabase, names: TableNames) {
+  const client = db.connection(connection)
+  if (connection === 'pg') {
+    await client.rawQuery(`VACUUM ANALYZE ${names.sessions}`)
+    await client.rawQuery(`VACUUM ANALYZE ${names.tasks}`)
+  } else if (connection === 'mysql') {
+    await client.rawQuery(`ANALYZE TABLE ${names.sessions}, ${names.tasks}`)
+  } else {
+    await client.rawQuery('ANALYZE')
+  }
+}
+
+/**
+ * The query plans of the census queries, as the store builds them
+ */
+async function plans(db: Database, connection: BenchDatabase, names: TableNames, now: number) {
+  const client = db.connection(connection)
+  const queries: Record<string, { sql: string; bindings: readonly any[] }> = {
+    countSessions: client
+      .from(names.sessions)
+      .where('expires_at', '>', now)
+      .count('* as total')
+      .toSQL(),
+    sweep: client.from(names.sessions).where('expires_at', '<=', now).delete().toSQL(),
+    runningTasks: client
+      .from(names.tasks)
+      .where('status', 'running')
+      .where('expires_at', '>', now)
+      .select('*')
+      .toSQL(),
+  }
+  const result: Record<string, string[]> = {}
+  for (const [name, query] of Object.entries(queries)) {
+    const analyzeIt = name !== 'sweep'
+    let lines: string[] = [query.sql]
+    if (connection === 'pg') {
+      const prefix = analyzeIt ? 'EXPLAIN (ANALYZE, BUFFERS)' : 'EXPLAIN'
+      const output = await client.rawQuery(`${prefix} ${query.sql}`, query.bindings as any[])
+      lines = lines.concat(output.rows.map((row: any) => row['QUERY PLAN']))
+    } else if (connection === 'mysql') {
+      const [rows] = await client.rawQuery(`EXPLAIN ${query.sql}`, query.bindings as any[])
+      lines = lines.concat(
+        rows.map(
+          (row: any) =>
+            `type=${row.type} possible_keys=${row.possible_keys} key=${row.key} rows=${row.rows} Extra=${row.Extra}`
+        )
+      )
+      if (analyzeIt) {
+        const [analyzed] = await client.rawQuery(`ANALYZE ${query.sql}`, query.bindings as any[])
+        lines = lines.concat(
+          analyzed.map(
+            (row: any) =>
+              `ANALYZE: key=${row.key} rows=${row.rows} r_rows=${row.r_rows} filtered=${row.filtered} r_filtered=${row.r_filtered} Extra=${row.Extra}`
+          )
+        )
+      }
+    } else {
+      const rows = await client.rawQuery(`EXPLAIN QUERY PLAN ${query.sql}`, query.bindings as any[])
+      lines = lines.concat(rows.map((row: any) => row.detail))
+    }
+    result[name] = lines
+  }
+  return result
+}
+
+async function serverVersion(db: Database, connection: BenchDatabase) {
+  const client = db.connection(connection)
+  if (connection === 'pg') {
+    const result = await client.rawQuery('SHOW server_version')
+    return `PostgreSQL ${result.rows[0].server_version}`
+  }
+  if (connection === 'mysql') {
+    const [rows] = await client.rawQuery('SELECT VERSION() AS version')
+    return String(rows[0].version)
+  }
+  const rows = await client.rawQuery('SELECT sqlite_version() AS version')
+  return `SQLite ${rows[0].version}`
+}
+
+export async function censusOn(connection: BenchDatabase, quick: boolean): Promise<CensusResult> {
+  const runs = quick ? 15 : 50
+  const firstRuns = quick ? 2 : 5
+  const db = createDatabase(connection)
+  const names = await createTables(db, connection, `bench_maintenance_${process.pid}`)
+  const options = {
+    stateTable: names.state,
+    sessionsTable: names.sessions,
+    tasksTable: names.tasks,
+  }
+  try {
+    let now = Date.now()
+    log(`census ${connection}: seeding ${SESSIONS} sessions and 1000 tasks`)
+    await insertBatched(db, connection, names.sessions, sessionRows(SESSIONS - EXPIRED, now, false))
+    await insertBatched(db, connection, names.tasks, taskRows(now))
+
+    /**
+     * First call of a fresh store: the sweep deletes the expired rows
+     */
+    const first: number[] = []
+    for (let run = 0; run < firstRuns; run++) {
+      await insertBatched(db, connection, names.sessions, sessionRows(EXPIRED, Date.now(), true))
+      await analyse(db, connection, names)
+      const store = new DatabaseStore(db.connection(connection), options)
+      const [ms, count] = await timed(() => store.countSessions(Date.now()))
+      if (count !== SESSIONS - EXPIRED) throw new Error(`counted ${count} sessions`)
+      first.push(ms)
+    }
+
+    /**
+     * Steady state: the sweep ran less than a minute ago
+     */
+    const store = new DatabaseStore(db.connection(connection), options)
+    const manager = new MaintenanceManager(benchConfig(store))
+    await store.countSessions(Date.now())
+    const counts: number[] = []
+    const tasks: number[] = []
+    const censuses: number[] = []
+    let running = 0
+    let live = 0
+    for (let run = 0; run < runs; run++) {
+      now = Date.now()
+      const [countMs, count] = await timed(() => store.countSessions(now))
+      const [tasksMs, rows] = await timed(() => store.runningTasks(now))
+      const [censusMs] = await timed(() => manager.census(now))
+      counts.push(countMs)
+      tasks.push(tasksMs)
+      censuses.push(censusMs)
+      live = count
+      running = rows.length
+    }
+    if (running !== TASKS.running) throw new Error(`found ${running} running tasks`)
+
+    const result: CensusResult = {
+      sessions: SESSIONS,
+      tasks: TASKS.running + TASKS.finished + TASKS.stale,
+      live_sessions: live,
+      running_tasks: running,
+      first_call: summarise(first),
+      count_sessions: summarise(counts),
+      running_tasks_ms: summarise(tasks),
+      census: summarise(censuses),
+      plans: await plans(db, connection, names, Date.now()),
+      server_version: await serverVersion(db, connection),
+    }
+    return result
+  } finally {
+    await dropTables(db, connection, names).catch(() => {})
+    await db.manager.closeAll()
+    if (connection === 'sqlite') await rm(SQLITE_FILE, { force: true })
+  }
+}
+
+export async function benchCensus(databases: BenchDatabase[], quick: boolean) {
+  const results: Partial<Record<BenchDatabase, CensusResult>> = {}
+  for (const connection of databases) {
+    results[connection] = await censusOn(connection, quick)
+    const r = results[connection]!
+    log(
+      `census ${connection}: first call ${r.first_call.median} ms, countSessions ${r.count_sessions.median}/${r.count_sessions.p95} ms, runningTasks ${r.running_tasks_ms.median}/${r.running_tasks_ms.p95} ms, census ${r.census.median}/${r.census.p95} ms (median/p95)`
+    )
+  }
+  return results
+}
