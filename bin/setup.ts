@@ -70,13 +70,14 @@ if (major < 24) {
 }
 
 /**
- * Debian packages for the web-server tests
+ * Debian packages for the web-server tests and the browser screenshots
  */
 const debianPackages: Record<string, string> = {
   nginx: '/usr/sbin/nginx',
   apache2: '/usr/sbin/apache2',
   haproxy: '/usr/sbin/haproxy',
   caddy: '/usr/bin/caddy',
+  chromium: '/usr/bin/chromium',
 }
 const missing = Object.keys(debianPackages).filter((name) => !existsSync(debianPackages[name]))
 if (missing.length) {
