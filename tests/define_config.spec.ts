@@ -9,25 +9,10 @@
 
 import { test } from '@japa/runner'
 import { AppFactory } from '@adonisjs/core/factories/app'
-import { IgnitorFactory } from '@adonisjs/core/factories'
 import { defineConfig, stores } from '../index.ts'
 import { FileStore } from '../src/stores/file.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
-import { BASE_URL } from './helpers.ts'
-
-/**
- * An initialised app with the core config plus `config`
- */
-async function createApp(config: Record<string, unknown>) {
-  const app = new IgnitorFactory()
-    .withCoreConfig()
-    .merge({ config })
-    .create(BASE_URL, { importer: (path) => import(path) })
-    .createApp('web')
-  await app.init()
-  await app.boot()
-  return app
-}
+import { BASE_URL, createApp } from './helpers.ts'
 
 test.group('defineConfig', () => {
   test('names the key at fault', ({ assert }) => {

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getActiveTest } from '@japa/runner'
 import { AppFactory } from '@adonisjs/core/factories/app'
+import { IgnitorFactory } from '@adonisjs/core/factories'
 import { LoggerFactory } from '@adonisjs/core/factories/logger'
 import { EmitterFactory } from '@adonisjs/core/factories/events'
 import { Database } from '@adonisjs/lucid/database'
@@ -193,4 +194,19 @@ export function createManager(
   const manager = new MaintenanceManager(testConfig(store, overrides), emitter as any)
   getActiveTest()?.cleanup(() => manager.stop())
   return manager
+}
+
+/**
+ * A booted app with the core config plus `config`, terminated after the test
+ */
+export async function createApp(config: Record<string, unknown>) {
+  const app = new IgnitorFactory()
+    .withCoreConfig()
+    .merge({ config })
+    .create(BASE_URL, { importer: (path) => import(path) })
+    .createApp('web')
+  await app.init()
+  await app.boot()
+  getActiveTest()?.cleanup(() => app.terminate())
+  return app
 }
