@@ -63,6 +63,7 @@ export async function createFixtureApp(name: StoreName): Promise<FixtureApp> {
     LOG_LEVEL: 'info',
     MAINTENANCE_DIR: join(directory, 'state'),
     MAINTENANCE_LOCK_FILE: lockFile,
+    MAINTENANCE_STATIC_PAGE: join(directory, 'public', 'maintenance', 'index.html'),
     MAINTENANCE_STORE: name === 'file' || name === 'redis' ? name : 'database',
   }
 
