@@ -49,6 +49,7 @@ if (only.includes('census')) {
       name,
       {
         first_call: pick(r.first_call),
+        first_call_with_sweep: pick(r.first_call_with_sweep),
         count_sessions: pick(r.count_sessions),
         running_tasks: pick(r.running_tasks_ms),
         census: pick(r.census),
@@ -82,13 +83,13 @@ function printCensus(census: Partial<Record<string, CensusResult>>) {
     '',
     '## Census at scale (100k session rows, 1k task rows; ms, median / p95)',
     '',
-    '| database | first call (sweeps 10k expired) | countSessions | runningTasks | manager.census() |',
-    '|---|---|---|---|---|',
+    '| database | first call | first call + its sweep of 10k expired rows | countSessions | runningTasks | manager.census() |',
+    '|---|---|---|---|---|---|',
   ]
   for (const [name, r] of Object.entries(census)) {
     const cell = (s: { median: number; p95: number }) => `${s.median} / ${s.p95}`
     lines.push(
-      `| ${name} | ${cell(r!.first_call)} | ${cell(r!.count_sessions)} | ${cell(r!.running_tasks_ms)} | ${cell(r!.census)} |`
+      `| ${name} | ${cell(r!.first_call)} | ${cell(r!.first_call_with_sweep)} | ${cell(r!.count_sessions)} | ${cell(r!.running_tasks_ms)} | ${cell(r!.census)} |`
     )
   }
   for (const [name, r] of Object.entries(census)) {
