@@ -1,5 +1,5 @@
 import { configPkg } from '@adonisjs/eslint-config'
 
 export default configPkg({
-  ignores: ['build/**', 'tmp/**', 'coverage/**'],
+  ignores: ['build/**', 'tmp/**', 'coverage/**', 'tests/fixtures/packed_app/**'],
 })
