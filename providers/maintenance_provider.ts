@@ -52,6 +52,18 @@ export default class MaintenanceProvider {
   }
 
   /**
+   * Edge templates get the `maintenance` global (live state, no I/O) and
+   * the banner component, when the app uses Edge
+   */
+  async boot() {
+    if (this.app.usingEdgeJS) {
+      const { default: edge } = await import('edge.js')
+      const { edgePluginMaintenance } = await import('../src/plugins/edge.ts')
+      edge.use(edgePluginMaintenance(await this.app.container.make('maintenance.manager')))
+    }
+  }
+
+  /**
    * The request path reads state from memory: load it before the server
    * takes requests, then refresh it in the background
    */

@@ -7,7 +7,205 @@
  * file that was distributed with this source code.
  */
 
+import type { Edge } from 'edge.js'
+import type { PluginFn, TagContract } from 'edge.js/types'
+import debug from '../debug.ts'
+import type { MaintenanceManager } from '../maintenance_manager.ts'
 import type { PageData, PageRenderer } from '../maintenance_page.ts'
+import type { MaintenanceStatus } from '../types.ts'
+
+/**
+ * The Edge disk holding the package's templates. Its components become
+ * tags, so the banner is `@!maintenance.banner()`.
+ */
+export const EDGE_DISK = 'maintenance'
+
+/**
+ * The directory mounted as the `maintenance` disk. Shipped next to the
+ * compiled plugin (`build/src/plugins/edge/`).
+ */
+export const EDGE_VIEWS = new URL('./edge/', import.meta.url)
+
+/**
+ * The banner component
+ */
+export const BANNER_COMPONENT = `${EDGE_DISK}::components/banner`
+
+/**
+ * Props of the banner component
+ */
+export interface BannerProps {
+  /**
+   * Show a close button (the banner stays closed for the browser tab
+   * until the state changes). Default true.
+   */
+  dismissible?: boolean
+  /**
+   * CSP nonce for the inline style and script. Defaults to the
+   * `cspNonce` shared by @adonisjs/shield.
+   */
+  nonce?: string
+}
+
+type ManagerView = Pick<MaintenanceManager, 'state' | 'config' | 'page'>
+
+/**
+ * Time left, as the banner shows it: "1 h 05 min", "12 min 05 s", "42 s";
+ * whole minutes only when `seconds` is false. Null once the time is up.
+ */
+export function formatTimeLeft(milliseconds: number, seconds = true): string | null {
+  const total = Math.ceil(milliseconds / 1000)
+  if (total <= 0) return null
+  const hours = Math.floor(total / 3600)
+  const minutes = Math.floor((total % 3600) / 60)
+  const rest = total % 60
+  const pad = (value: number) => String(value).padStart(2, '0')
+  if (hours > 0) return `${hours} h ${pad(minutes)} min`
+  if (!seconds) return `${Math.ceil(total / 60)} min`
+  if (minutes > 0) return `${minutes} min ${pad(rest)} s`
+  return `${rest} s`
+}
+
+/**
+ * The `maintenance` global of Edge templates. Every property is a getter
+ * over the manager's in-memory state: no I/O, and each render sees the
+ * state of that moment.
+ */
+export class MaintenanceGlobal {
+  #manager: ManagerView
+  #edge: Edge
+
+  constructor(manager: ManagerView, edge: Edge) {
+    this.#manager = manager
+    this.#edge = edge
+  }
+
+  get status(): MaintenanceStatus {
+    return this.#manager.state.status
+  }
+
+  get online() {
+    return this.status === 'online'
+  }
+
+  /**
+   * Draining: logged-in users finish their work, then the site goes offline
+   */
+  get pending() {
+    return this.status === 'pending'
+  }
+
+  /**
+   * Offline: only bypass holders see the site's pages
+   */
+  get offline() {
+    return this.status === 'offline'
+  }
+
+  /**
+   * The `offline:on --message`, or the configured default; null when online
+   */
+  get message(): string | null {
+    if (this.online) return null
+    return this.#manager.state.message ?? this.#manager.config.message
+  }
+
+  /**
+   * When a PENDING site goes offline at the latest; null in other states
+   */
+  get deadline(): Date | null {
+    const { status, deadline } = this.#manager.state
+    return status === 'pending' && deadline !== null ? new Date(deadline) : null
+  }
+
+  /**
+   * Value of the `Retry-After` header (seconds or HTTP date); null when online
+   */
+  get retryAfter(): number | string | null {
+    if (this.online) return null
+    return this.#manager.state.retryAfter ?? this.#manager.config.retryAfter
+  }
+
+  /**
+   * When the site is expected back, from `Retry-After`; null when online
+   */
+  get retryAt(): Date | null {
+    if (this.online) return null
+    return this.#manager.page.data(this.#manager.state).retryAt
+  }
+
+  /**
+   * Milliseconds until the deadline (0 once passed); null unless PENDING
+   */
+  get timeLeft(): number | null {
+    const deadline = this.deadline
+    return deadline ? Math.max(0, deadline.getTime() - Date.now()) : null
+  }
+
+  /**
+   * The time left, formatted ("12 min 05 s"); null unless PENDING or when
+   * the deadline has passed
+   */
+  get countdown(): string | null {
+    const timeLeft = this.timeLeft
+    return timeLeft === null ? null : formatTimeLeft(timeLeft)
+  }
+
+  /**
+   * The banner's HTML, for `{{{ maintenance.banner() }}}`; empty when
+   * online. The `@!maintenance.banner()` tag is the same component.
+   */
+  banner(props: BannerProps = {}) {
+    const html = this.online
+      ? ''
+      : this.#edge.renderRawSync(`@!component('${BANNER_COMPONENT}', props)`, { props })
+    /**
+     * Safe for `{{ }}` too, where Edge would otherwise escape the markup
+     */
+    return Object.assign(this.#edge.globals.html.safe(html), { toString: () => html })
+  }
+
+  toJSON() {
+    return {
+      status: this.status,
+      message: this.message,
+      deadline: this.deadline,
+      retryAfter: this.retryAfter,
+    }
+  }
+}
+
+/**
+ * Edge plugin: mounts the package's templates as the `maintenance` disk
+ * (banner component) and registers the `maintenance` global
+ */
+export function edgePluginMaintenance(manager: ManagerView): PluginFn<undefined> {
+  return (edge) => {
+    debug('registering the maintenance global and components with edge')
+    edge.mount(EDGE_DISK, EDGE_VIEWS)
+    edge.global('maintenance', new MaintenanceGlobal(manager, edge))
+    edge.registerTag(bannerTag(edge))
+  }
+}
+
+/**
+ * `@!maintenance.banner(props)`. Edge's components-as-tags plugin derives
+ * the same tag from the disk, but loses it when `edge.configure()` runs
+ * again after the first render; a registered tag always works.
+ */
+function bannerTag(edge: Edge): TagContract {
+  return {
+    tagName: `${EDGE_DISK}.banner`,
+    block: true,
+    seekable: true,
+    compile(parser, buffer, token) {
+      const props = token.properties.jsArg.trim()
+      token.properties.name = 'component'
+      token.properties.jsArg = props ? `'${BANNER_COMPONENT}', ${props}` : `'${BANNER_COMPONENT}'`
+      edge.tags.component.compile(parser, buffer, token)
+    },
+  }
+}
 
 /**
  * Renders the maintenance page with the app's Edge template, when the
