@@ -7,10 +7,14 @@
  * file that was distributed with this source code.
  */
 
-import { readdir } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
 import string from '@adonisjs/core/helpers/string'
 import type Configure from '@adonisjs/core/commands/configure'
 import { stubsRoot } from './stubs/main.ts'
+import { WEB_SERVERS, renderHaproxyLua, renderSnippet } from './src/web_servers/main.ts'
+import { defaultPage } from './src/maintenance_page.ts'
 
 /**
  * The stores `config/maintenance.ts` can default to
@@ -44,6 +48,65 @@ async function findMigration(command: Configure): Promise<string | undefined> {
  * The hook run by `node ace add site-maintenance` (and `node ace configure`).
  * Every file it writes is left alone when it already exists, unless `--force`.
  */
+const SNIPPET_FILES = {
+  nginx: 'nginx.conf',
+  apache: 'apache.conf',
+  haproxy: 'haproxy.cfg',
+  caddy: 'Caddyfile',
+} as const
+
+/**
+ * deploy/maintenance/<server snippet>, for the default lock file, page
+ * directory and port of this app. Existing files are kept unless --force.
+ */
+async function writeWebServerSnippets(command: Configure, force: boolean) {
+  const app = command.app
+
+  /**
+   * The static page the servers answer with is rewritten on every
+   * transition to OFFLINE; a first copy lets them work from day one
+   */
+  const staticPage = app.makePath('public/maintenance/index.html')
+  if (!existsSync(staticPage)) {
+    await mkdir(dirname(staticPage), { recursive: true })
+    await writeFile(
+      staticPage,
+      defaultPage({
+        status: 'offline',
+        message: 'We are performing scheduled maintenance. We will be back shortly.',
+        retryAt: null,
+      })
+    )
+    command.logger.action('create public/maintenance/index.html').succeeded()
+  }
+
+  const lockFile = app.makePath('tmp/maintenance/down')
+  const luaFile = app.makePath('deploy/maintenance/site_maintenance.lua')
+  const options = {
+    lockFile,
+    pageDir: app.makePath('public'),
+    upstream: `127.0.0.1:${process.env.PORT || 3333}`,
+    luaFile,
+  }
+  const files: [string, string][] = WEB_SERVERS.map((server) => [
+    `deploy/maintenance/${SNIPPET_FILES[server]}`,
+    renderSnippet(server, options),
+  ])
+  files.push(['deploy/maintenance/site_maintenance.lua', renderHaproxyLua()])
+
+  for (const [relativePath, contents] of files) {
+    const path = app.makePath(relativePath)
+    const action = command.logger.action(`create ${relativePath}`)
+    if (existsSync(path) && !force) {
+      action.skipped('File already exists')
+      continue
+    }
+    await mkdir(dirname(path), { recursive: true })
+    await writeFile(path, contents)
+    action.succeeded()
+  }
+}
+
 export async function configure(command: Configure) {
   const force = command.parsedFlags.force === true
 
@@ -104,6 +167,18 @@ export async function configure(command: Configure) {
    * Publish the maintenance page
    */
   await codemods.makeUsingStub(stubsRoot, 'resources/views/maintenance.edge.stub', { force })
+
+  /**
+   * Write the web-server snippets, filled with this app's paths, so ops
+   * can include them (`node ace offline:snippet` prints them again)
+   */
+  try {
+    await writeWebServerSnippets(command, force)
+  } catch (error) {
+    command.logger.warning(
+      `Skipped the web-server snippets (${(error as Error).message}). Print them later with "node ace offline:snippet <server>"`
+    )
+  }
 
   /**
    * Define the env variable and its validation

@@ -204,6 +204,25 @@ test.group('Configure', (group) => {
     await assert.fileExists('resources/views/site_maintenance/page.edge')
   })
 
+  test("write the web-server snippets filled with this app's paths", async ({ assert, fs }) => {
+    await createApp(fs)
+    const command = await runConfigure(fs, ['--store=file'])
+    command.assertSucceeded()
+    const lockFile = join(fileURLToPath(fs.baseUrl), 'tmp/maintenance/down')
+    await assert.fileContains('deploy/maintenance/nginx.conf', [lockFile, 'return 503'])
+    await assert.fileContains('deploy/maintenance/apache.conf', [lockFile, 'R=503'])
+    await assert.fileContains('deploy/maintenance/haproxy.cfg', [lockFile, 'status 503'])
+    await assert.fileContains('deploy/maintenance/Caddyfile', 'status 503')
+    await assert.fileContains('deploy/maintenance/site_maintenance.lua', 'io.open')
+    await assert.fileContains('public/maintenance/index.html', 'scheduled maintenance')
+
+    await fs.create('deploy/maintenance/nginx.conf', '# tuned by ops\n')
+    await runConfigure(fs, ['--store=file'])
+    assert.equal(await fs.contents('deploy/maintenance/nginx.conf'), '# tuned by ops\n')
+    await runConfigure(fs, ['--store=file', '--force'])
+    await assert.fileContains('deploy/maintenance/nginx.conf', lockFile)
+  })
+
   test('configure the redis store: no migration', async ({ assert, fs }) => {
     await createApp(fs)
     const command = await runConfigure(fs, ['--store=redis'])
@@ -255,6 +274,7 @@ test.group('Configure', (group) => {
     )
     await assert.fileNotExists('config/maintenance.ts')
     await assert.fileNotExists('resources/views/site_maintenance/page.edge')
+    await assert.fileNotExists('deploy/maintenance/nginx.conf')
     assert.deepEqual(await migrationFiles(fs), [])
     await assert.fileNotContains('.env', 'MAINTENANCE_STORE')
     await assert.fileNotContains('start/env.ts', 'MAINTENANCE_STORE')
