@@ -130,6 +130,21 @@ function retryAt(state: MaintenanceState, fallback: number): Date | null {
   return Number.isNaN(date.getTime()) ? null : date
 }
 
+/**
+ * "14:15 UTC, Mon 2 Mar 2026": short enough for one line on a phone
+ */
+export function formatReturn(date: Date) {
+  const time = date.toISOString().slice(11, 16)
+  const day = date.toLocaleDateString('en-GB', {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: 'UTC',
+  })
+  return `${time} UTC, ${day.replace(',', '')}`
+}
+
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -148,7 +163,7 @@ export function escapeHtml(value: string) {
  */
 export function defaultPage(data: PageData): string {
   const back = data.retryAt
-    ? `<p class="back">Expected back at <time datetime="${data.retryAt.toISOString()}">${escapeHtml(data.retryAt.toUTCString())}</time>.</p>`
+    ? `<p class="back">Expected back at <time datetime="${data.retryAt.toISOString()}">${escapeHtml(formatReturn(data.retryAt))}</time></p>`
     : ''
   return `<!DOCTYPE html>
 <html lang="en">
