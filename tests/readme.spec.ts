@@ -80,10 +80,11 @@ test.group('README', () => {
 
   test('every offline:* command line runs in a real app', async ({ assert }) => {
     const lines = blocks(await readme(), 'sh')
-      .flatMap((block) => block.split('\n'))
+      .flatMap((block) => block.replace(/\\\n\s*/g, ' ').split('\n'))
       .map((line) => line.replace(/\s+#.*$/, '').trim())
       .filter((line) => line.startsWith('node ace offline:'))
     assert.includeMembers(lines, ['node ace offline:on', 'node ace offline:off'])
+    assert.isTrue(lines.some((line) => line.startsWith('node ace offline:snippet nginx --')))
 
     const app = await createFixtureApp('file')
     for (const line of lines) {
