@@ -80,7 +80,7 @@ test.group('README', () => {
 
   test('every offline:* command line runs in a real app', async ({ assert }) => {
     const lines = blocks(await readme(), 'sh')
-      .flatMap((block) => block.replace(/\\\n\s*/g, ' ').split('\n'))
+      .flatMap((block) => block.replace(/\s*\\\n\s*/g, ' ').split('\n'))
       .map((line) => line.replace(/\s+#.*$/, '').trim())
       .filter((line) => line.startsWith('node ace offline:'))
     assert.includeMembers(lines, ['node ace offline:on', 'node ace offline:off'])
