@@ -18,10 +18,21 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { benchCensus, type CensusResult } from './census.ts'
 import { BENCH_DATABASES } from './lib/databases.ts'
+import { middlewareLanded } from './lib/app.ts'
+import { benchOverhead, type OverheadResult } from './overhead.ts'
+import { benchPropagation, type PropagationResult } from './propagation.ts'
 import { log } from './lib/stats.ts'
 import { machine } from './lib/machine.ts'
 
 const SECTIONS = ['census', 'propagation', 'overhead'] as const
+const PAIRS = [
+  'online_anonymous',
+  'online_logged_in',
+  'pending_logged_in',
+  'offline_html',
+  'offline_json',
+  'pending_anonymous',
+] as const
 type Section = (typeof SECTIONS)[number]
 
 const args = process.argv.slice(2)
@@ -65,6 +76,38 @@ if (only.includes('census')) {
   printCensus(census)
 }
 
+if (only.includes('propagation')) {
+  const propagation = await benchPropagation(quick)
+  results.propagation_ms = Object.fromEntries(
+    Object.entries(propagation).map(([name, r]) => [
+      name,
+      {
+        on: { median: r!.on.median, max: r!.on.max },
+        off: { median: r!.off.median, max: r!.off.max },
+        api_on: { median: r!.api_on.median, max: r!.api_on.max },
+        api_off: { median: r!.api_off.median, max: r!.api_off.max },
+      },
+    ])
+  )
+  results.propagation = propagation
+  printPropagation(propagation)
+}
+
+if (only.includes('overhead')) {
+  if (middlewareLanded()) {
+    const overhead = await benchOverhead(quick)
+    for (const name of PAIRS) {
+      results[`ratio_${name}`] = overhead[name].ratio
+      results[`p99_ratio_${name}`] = overhead[name].p99_ratio
+    }
+    results.log_lines_per_10k_offline = overhead.log_lines_per_10k_offline
+    results.overhead = overhead
+    printOverhead(overhead)
+  } else {
+    log('overhead: skipped, src/maintenance_middleware.ts is not there yet')
+  }
+}
+
 await mkdir(new URL('../tmp/bench/', import.meta.url), { recursive: true })
 await writeFile(
   new URL('../tmp/bench/results.json', import.meta.url),
@@ -73,6 +116,55 @@ await writeFile(
 log('results saved to tmp/bench/results.json')
 
 if (json) process.stdout.write(JSON.stringify(results) + '\n')
+
+function printPropagation(propagation: Partial<Record<string, PropagationResult>>) {
+  const first = Object.values(propagation)[0]
+  const lines = [
+    '',
+    `## Propagation (${first?.instances} app instances, refresh interval ${first?.refresh_interval_ms} ms; ms, median / max)`,
+    '',
+    `Probe: ${first?.probe === 'http-503' ? 'the last instance answering 503 (200 for off) on /ping' : "the instances' in-memory status (/__status)"}.`,
+    '',
+    '| store | offline:on --force exits → last 503 | offline:off exits → last 200 | activate() called → last 503 | deactivate() called → last 200 |',
+    '|---|---|---|---|---|',
+  ]
+  const cell = (t: { median: number; max: number }) => `${t.median} / ${t.max}`
+  for (const [name, r] of Object.entries(propagation)) {
+    lines.push(
+      `| ${name} | ${cell(r!.on)} | ${cell(r!.off)} | ${cell(r!.api_on)} | ${cell(r!.api_off)} |`
+    )
+  }
+  process.stdout.write(lines.join('\n') + '\n')
+}
+
+function printOverhead(overhead: OverheadResult) {
+  const lines = [
+    '',
+    `## Request path (autocannon -c ${overhead.connections}, ${overhead.rounds} interleaved rounds of ${overhead.seconds} s; medians)`,
+    '',
+    '| scenario | with the middleware | without | ratio (req/s) | p99 with / without (ms) | p99 ratio |',
+    '|---|---|---|---|---|---|',
+  ]
+  const labels: Record<(typeof PAIRS)[number], string> = {
+    online_anonymous: 'ONLINE anonymous',
+    online_logged_in: 'ONLINE logged in (presence tracking)',
+    pending_logged_in: 'PENDING logged-in user passing',
+    offline_html: 'OFFLINE answer, HTML ÷ normal route',
+    offline_json: 'OFFLINE answer, JSON ÷ normal route',
+    pending_anonymous: 'PENDING anonymous answer ÷ normal route',
+  }
+  for (const name of PAIRS) {
+    const r = overhead[name]
+    lines.push(
+      `| ${labels[name]} | ${r.a_rps} req/s | ${r.b_rps} req/s | ${r.ratio} | ${r.a_p99_ms} / ${r.b_p99_ms} | ${r.p99_ratio} |`
+    )
+  }
+  lines.push(
+    '',
+    `Log lines while answering 10,000 OFFLINE requests: ${overhead.log_lines_per_10k_offline}`
+  )
+  process.stdout.write(lines.join('\n') + '\n')
+}
 
 function pick(summary: { median: number; p95: number }) {
   return { median: summary.median, p95: summary.p95 }

@@ -1,0 +1,19 @@
+import { Env } from '@adonisjs/core/env'
+
+export default await Env.create(new URL('../', import.meta.url), {
+  NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
+  APP_KEY: Env.schema.secret(),
+  PORT: Env.schema.number(),
+  HOST: Env.schema.string({ format: 'host' }),
+  LOG_LEVEL: Env.schema.string(),
+  BENCH_MAINTENANCE: Env.schema.boolean.optional(),
+  MAINTENANCE_STORE: Env.schema.enum(['file', 'database', 'redis'] as const),
+  MAINTENANCE_DIR: Env.schema.string(),
+  MAINTENANCE_LOCK_FILE: Env.schema.string(),
+  MAINTENANCE_REFRESH: Env.schema.string.optional(),
+  MAINTENANCE_STATIC_PAGE: Env.schema.string(),
+  MAINTENANCE_TABLE_PREFIX: Env.schema.string.optional(),
+  REDIS_PREFIX: Env.schema.string.optional(),
+  DB_CONNECTION: Env.schema.enum.optional(['sqlite', 'pg', 'mysql'] as const),
+  SQLITE_FILE: Env.schema.string.optional(),
+})

@@ -1,0 +1,42 @@
+import router from '@adonisjs/core/services/router'
+import app from '@adonisjs/core/services/app'
+import type { HttpContext } from '@adonisjs/core/http'
+import type { SessionGuard } from '@adonisjs/auth/session'
+
+/**
+ * The session guard. Typed here rather than by augmenting the auth
+ * types, which the package's type-check shares with the test fixtures.
+ */
+function web(auth: HttpContext['auth']) {
+  return auth.use('web' as never) as unknown as SessionGuard<false, any>
+}
+
+/**
+ * The route every measurement is made against
+ */
+router.get('/ping', () => 'pong')
+
+/**
+ * The in-memory status of this instance
+ */
+router.get('/__status', async () => {
+  const manager = await app.container.make('maintenance.manager')
+  return manager.status
+})
+
+/**
+ * Logs in the user of ?id= (no password: the benchmark only needs a
+ * session that the auth guard recognises)
+ */
+router.get('/login', async ({ auth, request }) => {
+  const { users } = await import('../config/auth.ts')
+  const user = users.get(Number(request.input('id', 1)))
+  if (!user) return 'unknown user'
+  await web(auth).login(user)
+  return 'logged in'
+})
+
+router.get('/logout', async ({ auth }) => {
+  await web(auth).logout()
+  return 'logged out'
+})

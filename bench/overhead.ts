@@ -1,0 +1,289 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MaintenanceManager } from '../src/maintenance_manager.ts'
+import { FileStore } from '../src/stores/file.ts'
+import { AppInstance } from './lib/app.ts'
+import { benchConfig } from './lib/config.ts'
+import { type LoadResult, load } from './lib/load.ts'
+import { log, median, round, sleep } from './lib/stats.ts'
+
+const CONNECTIONS = 50
+
+/**
+ * The same app with (A) and without (B) the package's middleware, loaded
+ * in turn, never together
+ */
+interface Pair {
+  name: string
+  a: { instance: AppInstance; headers: Record<string, string>; expect: number }
+  b: { instance: AppInstance; headers: Record<string, string>; expect: number }
+}
+
+export interface PairResult {
+  /**
+   * A's req/s ÷ B's req/s, medians of the rounds
+   */
+  ratio: number
+  /**
+   * A's p99 latency ÷ B's, medians of the rounds
+   */
+  p99_ratio: number
+  a_rps: number
+  b_rps: number
+  a_p99_ms: number
+  b_p99_ms: number
+  rounds: { a: number[]; b: number[] }
+  /**
+   * Answers with another status than expected, over all rounds
+   */
+  unexpected: number
+}
+
+function unexpected(result: LoadResult, expect: number) {
+  return (
+    result.errors +
+    Object.entries(result.statuses)
+      .filter(([code]) => Number(code) !== expect)
+      .reduce((sum, [, count]) => sum + count, 0)
+  )
+}
+
+/**
+ * Interleaved rounds, A first in even rounds and B first in odd ones
+ * (A B B A A B…), after a short warm-up of each
+ */
+async function compare(pair: Pair, rounds: number, seconds: number): Promise<PairResult> {
+  const run = (side: Pair['a'], time: number) =>
+    load({
+      url: side.instance.url('/ping'),
+      connections: CONNECTIONS,
+      seconds: time,
+      headers: side.headers,
+    })
+  await run(pair.a, 1)
+  await run(pair.b, 1)
+  const a: LoadResult[] = []
+  const b: LoadResult[] = []
+  for (let index = 0; index < rounds; index++) {
+    if (index % 2 === 0) {
+      a.push(await run(pair.a, seconds))
+      b.push(await run(pair.b, seconds))
+    } else {
+      b.push(await run(pair.b, seconds))
+      a.push(await run(pair.a, seconds))
+    }
+  }
+  const aRps = median(a.map((r) => r.rps))
+  const bRps = median(b.map((r) => r.rps))
+  const aP99 = median(a.map((r) => r.p99))
+  const bP99 = median(b.map((r) => r.p99))
+  const result: PairResult = {
+    ratio: round(aRps / bRps, 3),
+    p99_ratio: round(aP99 / bP99, 3),
+    a_rps: Math.round(aRps),
+    b_rps: Math.round(bRps),
+    a_p99_ms: aP99,
+    b_p99_ms: bP99,
+    rounds: { a: a.map((r) => Math.round(r.rps)), b: b.map((r) => Math.round(r.rps)) },
+    unexpected:
+      a.reduce((sum, r) => sum + unexpected(r, pair.a.expect), 0) +
+      b.reduce((sum, r) => sum + unexpected(r, pair.b.expect), 0),
+  }
+  log(
+    `overhead ${pair.name}: ${result.ratio}x (${result.a_rps} vs ${result.b_rps} req/s), p99 ${aP99} vs ${bP99} ms${result.unexpected ? `, ${result.unexpected} UNEXPECTED answers` : ''}`
+  )
+  return result
+}
+
+/**
+ * Log in on an instance and collect its cookies (session id, the cookie
+ * store's data, and the presence marker set for a logged-in session)
+ */
+async function login(instance: AppInstance) {
+  const jar = new Map<string, string>()
+  const take = (response: Response) => {
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';')
+      const index = pair.indexOf('=')
+      jar.set(pair.slice(0, index), pair.slice(index + 1))
+    }
+  }
+  const cookie = () => [...jar].map(([name, value]) => `${name}=${value}`).join('; ')
+  const first = await fetch(instance.url('/login?id=1'))
+  if ((await first.text()) !== 'logged in') throw new Error('login failed')
+  take(first)
+  const second = await fetch(instance.url('/ping'), { headers: { cookie: cookie() } })
+  await second.text()
+  take(second)
+  return { cookie: cookie(), names: [...jar.keys()] }
+}
+
+/**
+ * Wait until the instance answers anonymous /ping with `status`, then one
+ * refresh interval more so every process agrees
+ */
+async function waitFor(instance: AppInstance, status: number) {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const response = await fetch(instance.url('/ping'))
+    await response.arrayBuffer()
+    if (response.status === status) {
+      await sleep(1200)
+      return
+    }
+    await sleep(20)
+  }
+  throw new Error(`:${instance.port} never answered ${status}`)
+}
+
+export interface OverheadResult {
+  connections: number
+  rounds: number
+  seconds: number
+  online_anonymous: PairResult
+  online_logged_in: PairResult
+  pending_logged_in: PairResult
+  pending_anonymous: PairResult
+  offline_html: PairResult
+  offline_json: PairResult
+  log_lines_per_10k_offline: number
+  offline_10k_rps: number
+}
+
+export async function benchOverhead(quick: boolean): Promise<OverheadResult> {
+  const rounds = quick ? 2 : 6
+  const seconds = quick ? 2 : 5
+  const directory = await mkdtemp(join(tmpdir(), 'site-maintenance-bench-'))
+  const stateDir = join(directory, 'state')
+  const store = new FileStore(stateDir)
+  const manager = new MaintenanceManager(
+    benchConfig(store, { lockFile: join(directory, 'down-bench') })
+  )
+  const app = (port: number, withMaintenance: boolean, tag: string) =>
+    new AppInstance(port, {
+      BENCH_MAINTENANCE: String(withMaintenance),
+      MAINTENANCE_STORE: 'file',
+      MAINTENANCE_DIR: stateDir,
+      MAINTENANCE_LOCK_FILE: join(directory, `down-${tag}`),
+      MAINTENANCE_STATIC_PAGE: join(directory, `page-${tag}.html`),
+    })
+  const withIt = app(39300, true, 'a')
+  const without = app(39301, false, 'b')
+  try {
+    await Promise.all([withIt.ready(), without.ready()])
+    const userA = await login(withIt)
+    const userB = await login(without)
+    if (!userA.names.includes('site_maintenance_seen')) {
+      throw new Error(`no presence marker after login: ${userA.names.join(', ')}`)
+    }
+    const html = { accept: 'text/html,application/xhtml+xml' }
+    const json = { accept: 'application/json' }
+    const pair = (
+      name: string,
+      a: [Record<string, string>, number],
+      b: [Record<string, string>, number]
+    ): Pair => ({
+      name,
+      a: { instance: withIt, headers: a[0], expect: a[1] },
+      b: { instance: without, headers: b[0], expect: b[1] },
+    })
+
+    log('overhead: ONLINE')
+    await waitFor(withIt, 200)
+    const onlineAnonymous = await compare(
+      pair('ONLINE anonymous', [html, 200], [html, 200]),
+      rounds,
+      seconds
+    )
+    const onlineLoggedIn = await compare(
+      pair(
+        'ONLINE logged in',
+        [{ ...html, cookie: userA.cookie }, 200],
+        [{ ...html, cookie: userB.cookie }, 200]
+      ),
+      rounds,
+      seconds
+    )
+
+    /**
+     * PENDING: a live session in the census keeps the drain going; the
+     * bench user logged in before it began and passes
+     */
+    log('overhead: PENDING')
+    await store.touchSession('bench-someone-else', 99, Date.now() + 3_600_000)
+    const pending = await manager.activate({ timeout: 3_600_000 })
+    if (pending.state.status !== 'pending') throw new Error('the site did not go PENDING')
+    await waitFor(withIt, 503)
+    const pendingLoggedIn = await compare(
+      pair(
+        'PENDING logged in',
+        [{ ...html, cookie: userA.cookie }, 200],
+        [{ ...html, cookie: userB.cookie }, 200]
+      ),
+      rounds,
+      seconds
+    )
+    const pendingAnonymous = await compare(
+      pair('PENDING anonymous answer vs normal route', [html, 503], [html, 200]),
+      rounds,
+      seconds
+    )
+
+    log('overhead: OFFLINE')
+    await manager.activate({ force: true })
+    await sleep(1200)
+    const offlineHtml = await compare(
+      pair('OFFLINE HTML answer vs normal route', [html, 503], [html, 200]),
+      rounds,
+      seconds
+    )
+    const offlineJson = await compare(
+      pair('OFFLINE JSON answer vs normal route', [json, 503], [json, 200]),
+      rounds,
+      seconds
+    )
+
+    /**
+     * Log lines written while answering exactly 10,000 OFFLINE requests
+     */
+    await sleep(300)
+    const before = withIt.lines
+    const tenK = await load({
+      url: withIt.url('/ping'),
+      connections: CONNECTIONS,
+      amount: 10_000,
+      headers: html,
+    })
+    await sleep(500)
+    const logLines = withIt.lines - before
+    log(`overhead: ${logLines} log lines while answering 10,000 OFFLINE requests`)
+
+    await manager.deactivate()
+    return {
+      connections: CONNECTIONS,
+      rounds,
+      seconds,
+      online_anonymous: onlineAnonymous,
+      online_logged_in: onlineLoggedIn,
+      pending_logged_in: pendingLoggedIn,
+      pending_anonymous: pendingAnonymous,
+      offline_html: offlineHtml,
+      offline_json: offlineJson,
+      log_lines_per_10k_offline: logLines,
+      offline_10k_rps: Math.round(tenK.rps),
+    }
+  } finally {
+    await Promise.all([withIt.stop(), without.stop()])
+    await manager.stop().catch(() => {})
+    await rm(directory, { recursive: true, force: true })
+  }
+}
