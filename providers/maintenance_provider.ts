@@ -12,6 +12,7 @@ import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
+import debug from '../src/debug.ts'
 
 declare module '@adonisjs/core/types' {
   interface ContainerBindings {
@@ -61,6 +62,24 @@ export default class MaintenanceProvider {
       const { edgePluginMaintenance } = await import('../src/plugins/edge.ts')
       edge.use(edgePluginMaintenance(await this.app.container.make('maintenance.manager')))
     }
+  }
+
+  /**
+   * A logout ends that session's presence at once, so the drain does not
+   * wait for the idle age of a session nobody uses any more
+   */
+  async start() {
+    if (this.app.getEnvironment() !== 'web') return
+    const emitter = await this.app.container.make('emitter')
+    emitter.on('session_auth:logged_out' as any, async (event: { sessionId?: string }) => {
+      if (!event?.sessionId) return
+      try {
+        const manager = await this.app.container.make('maintenance.manager')
+        await manager.dropSession(event.sessionId)
+      } catch (error) {
+        debug('cannot drop the presence of a logged out session: %O', error)
+      }
+    })
   }
 
   /**

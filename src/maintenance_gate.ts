@@ -1,0 +1,265 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { createHash } from 'node:crypto'
+import { safeEqual } from '@adonisjs/core/helpers'
+import type { HttpContext } from '@adonisjs/core/http'
+import type { NextFn } from '@adonisjs/core/types/http'
+import { AllowedPaths, rawPath } from './allowed_paths.ts'
+import { IpAllowList } from './ip_allow_list.ts'
+import type { MaintenanceManager } from './maintenance_manager.ts'
+import { loggedInBefore, readMarker } from './presence_marker.ts'
+import { RequestStats } from './request_stats.ts'
+import type { MaintenanceState } from './types.ts'
+import { hashSecret } from './utils.ts'
+
+/**
+ * Why a request got through while the site is not ONLINE
+ */
+export type BypassReason = 'session' | 'cookie' | 'ip' | 'path'
+
+/**
+ * What `ctx.maintenance` holds for a request let through while the site is
+ * PENDING or OFFLINE (templates use it for the banner)
+ */
+export interface MaintenanceRequestInfo {
+  status: 'pending' | 'offline'
+  pending: boolean
+  offline: boolean
+  message: string
+  /**
+   * When a PENDING site goes OFFLINE at the latest
+   */
+  deadline: Date | null
+  retryAfter: number | string
+  via: BypassReason
+}
+
+/**
+ * A secret is 8 to 128 letters, digits, "-" or "_" (checked by offline:on)
+ */
+const SECRET_PATH = /^\/[A-Za-z0-9_-]{8,128}$/
+
+/**
+ * How long the bypass cookie lives; it also dies with its secret
+ */
+const BYPASS_COOKIE_AGE = '12h'
+
+/**
+ * Everything derived from one state, computed once per state revision
+ * rather than per request
+ */
+interface Snapshot {
+  state: MaintenanceState
+  ips: IpAllowList
+  bypassValue: string | null
+  retryAfter: string
+  json: string
+  redirect: { location: string; host: string | null; path: string } | null
+  info: Omit<MaintenanceRequestInfo, 'via'>
+}
+
+type ManagerLike = Pick<MaintenanceManager, 'state' | 'config' | 'page'>
+
+/**
+ * The policy of the maintenance middleware: who passes in PENDING and
+ * OFFLINE, and the maintenance answer for everyone else. Works from
+ * memory only: the state, the request's cookies, its IP and path.
+ */
+export class MaintenanceGate {
+  readonly stats: RequestStats
+  readonly paths: AllowedPaths
+  #snapshot: Snapshot | null = null
+
+  constructor(
+    protected manager: ManagerLike,
+    protected options: {
+      /**
+       * Name of the session id cookie; null when the app has no sessions
+       */
+      sessionCookie: string | null
+      logger?: { info(message: string): void }
+    }
+  ) {
+    this.stats = new RequestStats(options.logger)
+    this.paths = new AllowedPaths(manager.config.allowedPaths)
+  }
+
+  /**
+   * Let the request through or answer it. Call only when not ONLINE.
+   */
+  handle(ctx: HttpContext, next: NextFn) {
+    const state = this.manager.state
+    if (state.status === 'online') return next()
+    const snapshot = this.#snapshotOf(state)
+    const status = state.status
+    const { request } = ctx
+    const path = rawPath(request.request.url)
+
+    /**
+     * The secret URL: hand out the bypass cookie and send the visitor home
+     */
+    if (snapshot.bypassValue && SECRET_PATH.test(path)) {
+      if (safeEqual(hashSecret(path.slice(1)), state.secretHash!)) {
+        this.stats.recordBypassed(status)
+        return this.#grant(ctx, snapshot.bypassValue)
+      }
+    }
+
+    const via = this.#bypass(ctx, snapshot, path)
+    if (via) {
+      this.stats.recordBypassed(status)
+      ctx.maintenance = { ...snapshot.info, via }
+      return next()
+    }
+
+    this.stats.recordAnswered(status)
+    this.#answer(ctx, snapshot, path)
+  }
+
+  /**
+   * The reason this request may pass, or null
+   */
+  #bypass(ctx: HttpContext, snapshot: Snapshot, path: string): BypassReason | null {
+    const { request } = ctx
+    if (this.paths.matches(path)) return 'path'
+
+    if (snapshot.bypassValue) {
+      const value = request.cookie(this.manager.config.bypassCookie)
+      if (typeof value === 'string' && safeEqual(value, snapshot.bypassValue)) return 'cookie'
+    }
+
+    if (!snapshot.ips.isEmpty && snapshot.ips.matches(request.ip())) return 'ip'
+
+    /**
+     * PENDING: sessions logged in before the drain began finish their work.
+     * The signed marker set by the presence middleware tells them apart
+     * without reading the session store.
+     */
+    const { state } = snapshot
+    if (state.status === 'pending' && this.options.sessionCookie && state.drainStartedAt) {
+      const sessionId = request.cookie(this.options.sessionCookie)
+      if (sessionId && loggedInBefore(readMarker(request), sessionId, state.drainStartedAt)) {
+        return 'session'
+      }
+    }
+    return null
+  }
+
+  /**
+   * Set the bypass cookie and redirect to the home page
+   */
+  #grant(ctx: HttpContext, value: string) {
+    const { response } = ctx
+    response.cookie(this.manager.config.bypassCookie, value, {
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: BYPASS_COOKIE_AGE,
+    })
+    response.header('Cache-Control', 'no-store')
+    response.redirect('/')
+  }
+
+  /**
+   * The maintenance answer: 503 with Retry-After and no caching, as JSON
+   * or HTML, or the configured redirect. Written straight from memory.
+   */
+  #answer(ctx: HttpContext, snapshot: Snapshot, path: string) {
+    const { request, response } = ctx
+    response.header('Cache-Control', 'no-store')
+    response.header('Retry-After', snapshot.retryAfter)
+
+    const redirect = snapshot.redirect
+    if (redirect && this.#mayRedirect(ctx, redirect, path)) {
+      const method = request.method()
+      response
+        .redirect()
+        .status(method === 'GET' || method === 'HEAD' ? 302 : 307)
+        .toPath(redirect.location)
+      return
+    }
+
+    response.status(503)
+    if (this.#wantsJson(ctx)) {
+      response.header('Content-Type', 'application/json; charset=utf-8')
+      response.send(snapshot.json, false)
+    } else {
+      response.header('Content-Type', 'text/html; charset=utf-8')
+      response.send(this.manager.page.html(snapshot.state), false)
+    }
+  }
+
+  /**
+   * Never redirect to a path of this site that would itself be refused,
+   * the current one included: that would loop or cost a round trip for
+   * the same answer
+   */
+  #mayRedirect(ctx: HttpContext, redirect: NonNullable<Snapshot['redirect']>, path: string) {
+    if (redirect.host !== null && redirect.host !== ctx.request.host()) return true
+    return redirect.path !== path && this.paths.matches(redirect.path)
+  }
+
+  #wantsJson(ctx: HttpContext) {
+    const accept = ctx.request.header('accept')
+    if (!accept) return false
+    const preferred = ctx.request.accepts(['html', 'json'])
+    if (preferred) return preferred === 'json'
+    return accept.includes('json')
+  }
+
+  #snapshotOf(state: MaintenanceState): Snapshot {
+    if (this.#snapshot?.state === state) return this.#snapshot
+    const { config, page } = this.manager
+    const body = page.json(state)
+    this.#snapshot = {
+      state,
+      ips: new IpAllowList(new Set([...config.allow, ...state.allow])),
+      bypassValue: state.secretHash ? bypassValue(state.secretHash) : null,
+      retryAfter: page.retryAfterHeader(state),
+      json: JSON.stringify({
+        status: body.status,
+        message: body.message,
+        retryAfter: body.retryAfter,
+        retryAt: body.retryAt,
+      }),
+      redirect: state.redirect ? parseRedirect(state.redirect) : null,
+      info: {
+        status: state.status as 'pending' | 'offline',
+        pending: state.status === 'pending',
+        offline: state.status === 'offline',
+        message: body.message,
+        deadline: state.deadline === null ? null : new Date(state.deadline),
+        retryAfter: body.retryAfter,
+      },
+    }
+    return this.#snapshot
+  }
+}
+
+/**
+ * The bypass cookie's value: derived from the secret's hash, so it is
+ * valid only while that secret is in force and reveals nothing of it
+ */
+export function bypassValue(secretHash: string): string {
+  return createHash('sha256')
+    .update(`site-maintenance:bypass:${secretHash}`)
+    .digest('hex')
+    .slice(0, 32)
+}
+
+function parseRedirect(location: string): Snapshot['redirect'] {
+  if (location.startsWith('/')) return { location, host: null, path: rawPath(location) }
+  try {
+    const url = new URL(location)
+    return { location, host: url.host, path: url.pathname }
+  } catch {
+    return null
+  }
+}

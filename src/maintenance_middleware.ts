@@ -1,0 +1,83 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import type { HttpContext } from '@adonisjs/core/http'
+import type { ContainerResolver } from '@adonisjs/core/container'
+import type { ContainerBindings } from '@adonisjs/core/types'
+import type { NextFn } from '@adonisjs/core/types/http'
+import type {} from '../providers/maintenance_provider.ts'
+import debug from './debug.ts'
+import { MaintenanceGate, type MaintenanceRequestInfo } from './maintenance_gate.ts'
+import type { MaintenanceManager } from './maintenance_manager.ts'
+import { sessionCookieName } from './presence_marker.ts'
+
+export type { MaintenanceRequestInfo } from './maintenance_gate.ts'
+
+declare module '@adonisjs/core/http' {
+  interface HttpContext {
+    /**
+     * Set for requests let through while the site is PENDING or OFFLINE
+     */
+    maintenance?: MaintenanceRequestInfo
+  }
+}
+
+/**
+ * One gate per manager (per app), created on the first request
+ */
+const gates = new WeakMap<MaintenanceManager, MaintenanceGate>()
+const creating = new WeakMap<MaintenanceManager, Promise<MaintenanceGate>>()
+
+async function createGate(
+  manager: MaintenanceManager,
+  resolver: ContainerResolver<ContainerBindings>
+): Promise<MaintenanceGate> {
+  /**
+   * The HTTP server listens before the provider's ready() loads the
+   * state: a request in between must not see the default ONLINE while the
+   * site is down, so the first request loads it once
+   */
+  if (manager.state.revision === 0) {
+    await manager.refresh().catch((error) => debug('first state read failed: %O', error))
+  }
+  const app = await resolver.make('app')
+  const logger = await resolver.make('logger')
+  const gate = new MaintenanceGate(manager, {
+    sessionCookie: await sessionCookieName(app),
+    logger,
+  })
+  gates.set(manager, gate)
+  return gate
+}
+
+/**
+ * Registered first in the server stack, so it sees every request
+ * (unmatched URLs included) before body parsing, sessions and auth. While
+ * ONLINE it only calls next(); otherwise it applies the maintenance policy
+ * from memory.
+ */
+export default class MaintenanceMiddleware {
+  async handle(ctx: HttpContext, next: NextFn) {
+    const manager = await ctx.containerResolver.make('maintenance.manager')
+    let gate = gates.get(manager)
+    if (!gate) {
+      let pending = creating.get(manager)
+      if (!pending) {
+        pending = createGate(manager, ctx.containerResolver)
+        creating.set(manager, pending)
+      }
+      gate = await pending
+    }
+    if (manager.state.status === 'online') {
+      if (gate.stats.active) gate.stats.close()
+      return next()
+    }
+    return gate.handle(ctx, next)
+  }
+}

@@ -1,0 +1,122 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { configProvider } from '@adonisjs/core'
+import type { HttpRequest as Request, HttpResponse as Response } from '@adonisjs/core/http'
+import type { ApplicationService } from '@adonisjs/core/types'
+import debug from './debug.ts'
+import { sessionKey } from './maintenance_manager.ts'
+
+/**
+ * Name of the signed cookie that says "this session was seen logged in
+ * since t". It lets the first server middleware tell, during PENDING, a
+ * session logged in before the drain from an anonymous visitor without
+ * reading the session store.
+ */
+export const PRESENCE_COOKIE = 'site_maintenance_seen'
+
+/**
+ * The marker is bound to the session id, so its own lifetime only has to
+ * outlast the session; a new session (login regenerates the id) makes it
+ * stale at once.
+ */
+const PRESENCE_COOKIE_OPTIONS = {
+  httpOnly: true,
+  sameSite: 'lax' as const,
+  path: '/',
+  maxAge: '30d',
+}
+
+/**
+ * The value of the marker cookie
+ */
+export interface PresenceMarker {
+  /**
+   * Hash prefix of the session id (the id itself is a bearer token)
+   */
+  s: string
+  /**
+   * When the session was first seen logged in, epoch milliseconds
+   */
+  t: number
+}
+
+/**
+ * The tag of a session id carried by the marker
+ */
+export function sessionTag(sessionId: string): string {
+  return sessionKey(sessionId).slice(0, 32)
+}
+
+/**
+ * The marker of this request, when present, signed by this app and well formed
+ */
+export function readMarker(request: Request): PresenceMarker | null {
+  const value = request.cookie(PRESENCE_COOKIE)
+  if (!value || typeof value !== 'object') return null
+  if (typeof value.s !== 'string' || typeof value.t !== 'number') return null
+  return value as PresenceMarker
+}
+
+/**
+ * Whether the marker shows this session logged in before `instant`
+ */
+export function loggedInBefore(
+  marker: PresenceMarker | null,
+  sessionId: unknown,
+  instant: number
+): boolean {
+  if (!marker || typeof sessionId !== 'string' || !sessionId) return false
+  return marker.t < instant && marker.s === sessionTag(sessionId)
+}
+
+/**
+ * Keep the marker in step with the session: written when a logged-in
+ * session has none (or one of an older session id), cleared when the
+ * session is no longer logged in
+ */
+export function syncMarker(
+  request: Request,
+  response: Response,
+  sessionId: string,
+  loggedIn: boolean,
+  now: number = Date.now()
+) {
+  const marker = readMarker(request)
+  if (loggedIn) {
+    const tag = sessionTag(sessionId)
+    if (marker?.s !== tag) {
+      response.cookie(PRESENCE_COOKIE, { s: tag, t: now }, PRESENCE_COOKIE_OPTIONS)
+    }
+  } else if (marker || request.cookiesList()[PRESENCE_COOKIE] !== undefined) {
+    response.clearCookie(PRESENCE_COOKIE)
+  }
+}
+
+/**
+ * The name of the session id cookie, from config/session.ts (resolved
+ * once; `adonis_session` is session's own default). null when the app
+ * has no session config: then no request counts as logged in.
+ */
+export async function sessionCookieName(app: ApplicationService): Promise<string | null> {
+  const config = app.config.get<unknown>('session', null)
+  if (!config) return null
+  try {
+    const resolved = await configProvider.resolve<{ cookieName?: string; enabled?: boolean }>(
+      app,
+      config
+    )
+    const value = resolved ?? (config as { cookieName?: string; enabled?: boolean })
+    if (value.enabled === false) return null
+    return value.cookieName ?? 'adonis_session'
+  } catch (error) {
+    debug('cannot resolve config/session.ts, assuming the default cookie name: %O', error)
+    return 'adonis_session'
+  }
+}

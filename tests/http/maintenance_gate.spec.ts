@@ -1,0 +1,246 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
+import { test } from '@japa/runner'
+import { EncryptionFactory } from '@adonisjs/core/factories/encryption'
+import { HttpContextFactory, RequestFactory, ResponseFactory } from '@adonisjs/core/factories/http'
+import { CookieClient } from '@adonisjs/core/http'
+import { MaintenanceGate, bypassValue } from '../../src/maintenance_gate.ts'
+import { MaintenancePage } from '../../src/maintenance_page.ts'
+import { PRESENCE_COOKIE, sessionTag } from '../../src/presence_marker.ts'
+import { initialState } from '../../src/state.ts'
+import type { MaintenanceState, ResolvedMaintenanceConfig } from '../../src/types.ts'
+import { hashSecret } from '../../src/utils.ts'
+
+const encryption = new EncryptionFactory().create()
+const cookies = new CookieClient(encryption)
+
+const config = {
+  allowedPaths: ['/health', '/maintenance/*'],
+  allow: ['192.0.2.0/24'],
+  bypassCookie: 'site_maintenance_bypass',
+  message: 'Back soon',
+  retryAfter: 60,
+  staticPage: false,
+} as unknown as ResolvedMaintenanceConfig
+
+function site(overrides: Partial<MaintenanceState> = {}) {
+  const manager = {
+    state: { ...initialState(), status: 'offline', revision: 3, since: Date.now(), ...overrides },
+    config,
+    page: new MaintenancePage(config),
+  } as any
+  const gate = new MaintenanceGate(manager, { sessionCookie: 'adonis-session' })
+  return { manager, gate }
+}
+
+/**
+ * An HTTP context for a raw request (the path is not normalised)
+ */
+function context(
+  url: string,
+  options: {
+    method?: string
+    headers?: Record<string, string>
+    cookies?: Record<string, unknown>
+    ip?: string
+  } = {}
+) {
+  const req = new IncomingMessage(new Socket())
+  req.url = url
+  req.method = options.method ?? 'GET'
+  req.headers = { host: 'example.com', ...options.headers }
+  Object.defineProperty(req.socket, 'remoteAddress', { value: options.ip ?? '198.51.100.1' })
+  if (options.cookies) {
+    req.headers.cookie = Object.entries(options.cookies)
+      .map(([name, value]) => `${name}=${encodeURIComponent(cookies.sign(name, value)!)}`)
+      .join('; ')
+  }
+  const res = new ServerResponse(req)
+  const request = new RequestFactory().merge({ req, res, encryption }).create()
+  const response = new ResponseFactory().merge({ req, res, encryption }).create()
+  return new HttpContextFactory().merge({ request, response }).create()
+}
+
+function run(gate: MaintenanceGate, ctx: ReturnType<typeof context>) {
+  let passed = false
+  gate.handle(ctx, async () => {
+    passed = true
+  })
+  return passed
+}
+
+test.group('MaintenanceGate', () => {
+  test('OFFLINE: HTML 503 with Retry-After and no caching', ({ assert }) => {
+    const { gate } = site()
+    const ctx = context('/dashboard', { headers: { accept: 'text/html' } })
+    assert.isFalse(run(gate, ctx))
+    assert.equal(ctx.response.getStatus(), 503)
+    assert.equal(ctx.response.getHeader('retry-after'), '60')
+    assert.equal(ctx.response.getHeader('cache-control'), 'no-store')
+    assert.match(String(ctx.response.getHeader('content-type')), /^text\/html/)
+    assert.include(ctx.response.content![0], 'Back soon')
+    assert.equal(gate.stats.answered, 1)
+  })
+
+  test('JSON for clients that ask for JSON', ({ assert }) => {
+    const { gate } = site({ retryAfter: 120 })
+    for (const accept of ['application/json', 'application/vnd.api+json']) {
+      const ctx = context('/api/ping', { headers: { accept } })
+      run(gate, ctx)
+      assert.equal(ctx.response.getStatus(), 503)
+      assert.match(String(ctx.response.getHeader('content-type')), /^application\/json/)
+      assert.deepEqual(JSON.parse(ctx.response.content![0]), {
+        status: 'offline',
+        message: 'Back soon',
+        retryAfter: 120,
+        retryAt: JSON.parse(ctx.response.content![0]).retryAt,
+      })
+      assert.equal(ctx.response.getHeader('retry-after'), '120')
+    }
+  })
+
+  test('ONLINE passes everything', ({ assert }) => {
+    const { gate } = site({ status: 'online' })
+    assert.isTrue(run(gate, context('/anything')))
+  })
+
+  test('allowed paths pass, lookalikes do not', ({ assert }) => {
+    const { gate } = site()
+    const health = context('/health?x=1')
+    assert.isTrue(run(gate, health))
+    assert.equal(health.maintenance?.via, 'path')
+    assert.isTrue(run(gate, context('/maintenance/logo.svg')))
+    assert.isFalse(run(gate, context('/health/../admin')))
+    assert.isFalse(run(gate, context('/maintenance/..%2fadmin')))
+  })
+
+  test('allowed IPs from the config and from the state pass', ({ assert }) => {
+    const { gate } = site({ allow: ['2001:db8::/32'] })
+    assert.isTrue(run(gate, context('/', { ip: '192.0.2.44' })))
+    assert.isTrue(run(gate, context('/', { ip: '::ffff:192.0.2.44' })))
+    assert.isTrue(run(gate, context('/', { ip: '2001:db8::5' })))
+    assert.isFalse(run(gate, context('/', { ip: '198.51.100.9' })))
+    assert.isFalse(
+      run(gate, context('/', { ip: '198.51.100.9', headers: { 'x-forwarded-for': '192.0.2.44' } })),
+      'the untrusted peer cannot forge its address'
+    )
+  })
+
+  test('the secret URL sets a cookie bound to the secret and redirects home', ({ assert }) => {
+    const secretHash = hashSecret('open-sesame-42')
+    const { gate } = site({ secretHash })
+    const ctx = context('/open-sesame-42')
+    assert.isFalse(run(gate, ctx))
+    assert.equal(ctx.response.getStatus(), 302)
+    assert.equal(ctx.response.getHeader('location'), '/')
+    const setCookie = String(ctx.response.getHeader('set-cookie'))
+    assert.match(setCookie, /^site_maintenance_bypass=/)
+    assert.match(setCookie, /HttpOnly/)
+    assert.match(setCookie, /SameSite=Lax/)
+
+    const holder = context('/', { cookies: { site_maintenance_bypass: bypassValue(secretHash) } })
+    assert.isTrue(run(gate, holder))
+    assert.equal(holder.maintenance?.via, 'cookie')
+
+    const wrong = context('/open-sesame-43')
+    assert.isFalse(run(gate, wrong))
+    assert.equal(wrong.response.getStatus(), 503)
+    assert.isUndefined(wrong.response.getHeader('set-cookie'))
+
+    const stale = site({ secretHash: hashSecret('another-one-1') }).gate
+    assert.isFalse(
+      run(stale, context('/', { cookies: { site_maintenance_bypass: bypassValue(secretHash) } })),
+      'a new secret invalidates the old cookies'
+    )
+  })
+
+  test('PENDING: a session logged in before the drain passes, later ones do not', ({ assert }) => {
+    const drainStartedAt = Date.now() - 1_000
+    const { gate } = site({ status: 'pending', drainStartedAt, deadline: Date.now() + 60_000 })
+    const sessionId = 'd5b3a0e4-session'
+    const before = { s: sessionTag(sessionId), t: drainStartedAt - 5_000 }
+
+    const ctx = context('/dashboard', {
+      cookies: { 'adonis-session': sessionId, [PRESENCE_COOKIE]: before },
+    })
+    assert.isTrue(run(gate, ctx))
+    assert.containsSubset(ctx.maintenance, { status: 'pending', pending: true, via: 'session' })
+
+    const later = { s: sessionTag(sessionId), t: drainStartedAt + 1 }
+    assert.isFalse(
+      run(
+        gate,
+        context('/', { cookies: { 'adonis-session': sessionId, [PRESENCE_COOKIE]: later } })
+      )
+    )
+    assert.isFalse(
+      run(
+        gate,
+        context('/', { cookies: { 'adonis-session': 'other', [PRESENCE_COOKIE]: before } })
+      ),
+      'the marker of another session'
+    )
+    assert.isFalse(run(gate, context('/', { cookies: { 'adonis-session': sessionId } })))
+    const forged = context('/', { headers: { cookie: `adonis-session=${sessionId}` } })
+    forged.request.request.headers.cookie += `; ${PRESENCE_COOKIE}=${encodeURIComponent(JSON.stringify(before))}`
+    assert.isFalse(run(gate, forged), 'an unsigned marker')
+  })
+
+  test('OFFLINE: logged-in sessions do not pass', ({ assert }) => {
+    const drainStartedAt = Date.now() - 1_000
+    const { gate } = site({ status: 'offline', drainStartedAt })
+    const sessionId = 'abc'
+    assert.isFalse(
+      run(
+        gate,
+        context('/', {
+          cookies: {
+            'adonis-session': sessionId,
+            [PRESENCE_COOKIE]: { s: sessionTag(sessionId), t: 0 },
+          },
+        })
+      )
+    )
+  })
+
+  test('redirects: 302 for GET, 307 otherwise, never to a refused path of this site', ({
+    assert,
+  }) => {
+    const away = site({ redirect: 'https://status.example.org/' }).gate
+    const get = context('/')
+    run(away, get)
+    assert.equal(get.response.getStatus(), 302)
+    assert.equal(get.response.getHeader('location'), 'https://status.example.org/')
+    const post = context('/login', { method: 'POST' })
+    run(away, post)
+    assert.equal(post.response.getStatus(), 307)
+
+    const allowed = site({ redirect: '/maintenance/index.html' }).gate
+    const toPage = context('/dashboard')
+    run(allowed, toPage)
+    assert.equal(toPage.response.getStatus(), 302)
+    assert.equal(toPage.response.getHeader('location'), '/maintenance/index.html')
+
+    const refused = site({ redirect: '/down' }).gate
+    const loop = context('/down')
+    run(refused, loop)
+    assert.equal(loop.response.getStatus(), 503, 'never to the current path')
+    const other = context('/dashboard')
+    run(refused, other)
+    assert.equal(other.response.getStatus(), 503, 'never to a refused path')
+
+    const sameHost = site({ redirect: 'http://example.com/down' }).gate
+    const absolute = context('/down')
+    run(sameHost, absolute)
+    assert.equal(absolute.response.getStatus(), 503)
+  })
+})

@@ -1,0 +1,113 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
+import { test } from '@japa/runner'
+import { EncryptionFactory } from '@adonisjs/core/factories/encryption'
+import { HttpContextFactory, RequestFactory, ResponseFactory } from '@adonisjs/core/factories/http'
+import { CookieClient } from '@adonisjs/core/http'
+import PresenceMiddleware from '../../src/presence_middleware.ts'
+import { PRESENCE_COOKIE, sessionTag } from '../../src/presence_marker.ts'
+
+const encryption = new EncryptionFactory().create()
+const cookies = new CookieClient(encryption)
+
+/**
+ * A context with a session holding `values`, and a manager that records
+ * presence writes
+ */
+function setup(values: Record<string, unknown>, cookieHeader?: Record<string, unknown>) {
+  const req = new IncomingMessage(new Socket())
+  req.url = '/dashboard'
+  req.method = 'GET'
+  req.headers = {}
+  if (cookieHeader) {
+    req.headers.cookie = Object.entries(cookieHeader)
+      .map(([name, value]) => `${name}=${encodeURIComponent(cookies.sign(name, value)!)}`)
+      .join('; ')
+  }
+  const res = new ServerResponse(req)
+  const request = new RequestFactory().merge({ req, res, encryption }).create()
+  const response = new ResponseFactory().merge({ req, res, encryption }).create()
+  const ctx = new HttpContextFactory().merge({ request, response }).create()
+
+  const touched: [string, unknown][] = []
+  const manager = {
+    config: { authSessionKey: 'auth_web' },
+    async touchSession(sessionId: string, userId: unknown) {
+      touched.push([sessionId, userId])
+      return true
+    },
+  }
+  ctx.containerResolver = { make: async () => manager } as any
+  ;(ctx as any).session = { sessionId: 'session-1', get: (key: string) => values[key] }
+  return { ctx, touched }
+}
+
+function setCookie(ctx: ReturnType<typeof setup>['ctx']) {
+  return String(ctx.response.getHeader('set-cookie') ?? '')
+}
+
+test.group('PresenceMiddleware', () => {
+  test('a logged-in session is recorded and gets its marker', async ({ assert }) => {
+    const { ctx, touched } = setup({ auth_web: 7 })
+    await new PresenceMiddleware().handle(ctx, async () => {})
+    assert.deepEqual(touched, [['session-1', 7]])
+    assert.match(setCookie(ctx), new RegExp(`^${PRESENCE_COOKIE}=`))
+    assert.match(setCookie(ctx), /HttpOnly/)
+  })
+
+  test('a current marker is not written again', async ({ assert }) => {
+    const marker = { s: sessionTag('session-1'), t: Date.now() - 60_000 }
+    const { ctx } = setup({ auth_web: 7 }, { [PRESENCE_COOKIE]: marker })
+    await new PresenceMiddleware().handle(ctx, async () => {})
+    assert.equal(setCookie(ctx), '')
+  })
+
+  test('a marker of an older session id is replaced (login regenerates the id)', async ({
+    assert,
+  }) => {
+    const marker = { s: sessionTag('old-session'), t: 1 }
+    const { ctx } = setup({ auth_web: 7 }, { [PRESENCE_COOKIE]: marker })
+    await new PresenceMiddleware().handle(ctx, async () => {})
+    assert.match(setCookie(ctx), new RegExp(`^${PRESENCE_COOKIE}=s`))
+  })
+
+  test('an anonymous session clears a marker and is not recorded', async ({ assert }) => {
+    const marker = { s: sessionTag('session-1'), t: 1 }
+    const { ctx, touched } = setup({}, { [PRESENCE_COOKIE]: marker })
+    await new PresenceMiddleware().handle(ctx, async () => {})
+    assert.deepEqual(touched, [])
+    assert.match(setCookie(ctx), new RegExp(`^${PRESENCE_COOKIE}=;`))
+  })
+
+  test('requests let in by a bypass do not hold the drain back', async ({ assert }) => {
+    const { ctx, touched } = setup({ auth_web: 7 })
+    ctx.maintenance = {
+      status: 'pending',
+      pending: true,
+      offline: false,
+      message: '',
+      deadline: null,
+      retryAfter: 60,
+      via: 'cookie',
+    }
+    await new PresenceMiddleware().handle(ctx, async () => {})
+    assert.deepEqual(touched, [])
+  })
+
+  test('no session, nothing to do', async ({ assert }) => {
+    const { ctx, touched } = setup({})
+    ;(ctx as any).session = undefined
+    await new PresenceMiddleware().handle(ctx, async () => {})
+    assert.deepEqual(touched, [])
+    assert.equal(setCookie(ctx), '')
+  })
+})
