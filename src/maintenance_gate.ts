@@ -140,7 +140,8 @@ export class MaintenanceGate {
     /**
      * PENDING: sessions logged in before the drain began finish their work.
      * The signed marker set by the presence middleware tells them apart
-     * without reading the session store.
+     * without reading the session store. A remember-me cookie alone does
+     * not count: it would open a new session, which is a new login.
      */
     const { state } = snapshot
     if (state.status === 'pending' && this.options.sessionCookie && state.drainStartedAt) {

@@ -8,6 +8,7 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { getActiveTest } from '@japa/runner'
@@ -153,5 +154,122 @@ export async function createFixtureApp(name: StoreName): Promise<FixtureApp> {
     directory,
     spawnAce,
     ace: (args, extraEnv) => spawnAce(args, extraEnv).done,
+  }
+}
+
+/**
+ * What the fixture app counted (tests/fixtures/app/app/counters.ts)
+ */
+export interface AppCounters {
+  handlers: number
+  sessionReads: number
+  renders: number
+}
+
+/**
+ * The fixture app's HTTP server, running as a child process
+ */
+export interface RunningServer {
+  child: ChildProcess
+  port: number
+  host: string
+  output(): string
+  counters(): Promise<AppCounters>
+  stop(): Promise<void>
+}
+
+/**
+ * A free port on the loopback interface
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer()
+    server.unref()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Start the fixture app's HTTP server (bin/server.ts, as the starter kits
+ * do) on a free loopback port, and wait until the app is ready: its
+ * providers' ready() hooks, the maintenance state refresh included, ran.
+ */
+export async function startServer(
+  app: FixtureApp,
+  extraEnv: Record<string, string> = {},
+  timeout = 20_000
+): Promise<RunningServer> {
+  const port = await freePort()
+  const host = '127.0.0.1'
+  const child = spawn(
+    process.execPath,
+    ['--import=@poppinss/ts-exec', join(FIXTURE_ROOT, 'bin/server.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME ?? '/tmp',
+        ...app.env,
+        HOST: host,
+        PORT: String(port),
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    }
+  )
+  let output = ''
+  child.stdout!.on('data', (chunk) => (output += chunk))
+  child.stderr!.on('data', (chunk) => (output += chunk))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000)
+    await exited
+    clearTimeout(timer)
+  }
+  getActiveTest()?.cleanup(stop)
+
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`The server did not get ready within ${timeout}ms; output:\n${output}`))
+    }, timeout)
+    child.on('message', (message) => {
+      if (message === 'ready') {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
+    exited.then(() => {
+      clearTimeout(timer)
+      reject(new Error(`The server exited before it was ready; output:\n${output}`))
+    })
+  })
+
+  return {
+    child,
+    port,
+    host,
+    stop,
+    output: () => output,
+    counters() {
+      return new Promise<AppCounters>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('No counters from the server')), 5_000)
+        const listener = (message: any) => {
+          if (message && typeof message === 'object' && 'counters' in message) {
+            clearTimeout(timer)
+            child.off('message', listener)
+            resolve(message.counters)
+          }
+        }
+        child.on('message', listener)
+        child.send('counters')
+      })
+    },
   }
 }
