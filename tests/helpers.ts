@@ -151,8 +151,19 @@ export async function createStores(
     return Array.from({ length: count }, () => new RedisStore(redis as any, { prefix }))
   }
   const db = createDatabase(name)
-  await createTables(db, name)
-  return Array.from({ length: count }, () => new DatabaseStore(db.connection(name)))
+  /**
+   * Tables of this process only, so two runs on one server never collide
+   */
+  const tables = await createTables(db, name, `maintenance_${process.pid}`)
+  return Array.from(
+    { length: count },
+    () =>
+      new DatabaseStore(db.connection(name), {
+        stateTable: tables.state,
+        sessionsTable: tables.sessions,
+        tasksTable: tables.tasks,
+      })
+  )
 }
 
 /**
