@@ -14,6 +14,16 @@ import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
 import debug from '../src/debug.ts'
 
+/**
+ * The part of auth's login event the census needs
+ */
+type LoginEvent = {
+  ctx?: {
+    session?: { supportsTagging(): boolean; tag(userId: string): Promise<void> }
+  }
+  user?: { id?: string | number }
+}
+
 declare module '@adonisjs/core/types' {
   interface ContainerBindings {
     'maintenance.manager': MaintenanceManager
@@ -71,6 +81,24 @@ export default class MaintenanceProvider {
   async start() {
     if (this.app.getEnvironment() !== 'web') return
     const emitter = await this.app.container.make('emitter')
+
+    /**
+     * With the census over @adonisjs/session's own table, a session counts
+     * once it carries its user id. Auth does not tag sessions by itself.
+     */
+    emitter.on('session_auth:login_succeeded' as any, async (event: LoginEvent) => {
+      try {
+        const manager = await this.app.container.make('maintenance.manager')
+        if (!('sessionTable' in manager.store) || !manager.store.sessionTable) return
+        const session = event?.ctx?.session
+        if (session?.supportsTagging() && event.user?.id !== undefined) {
+          await session.tag(String(event.user.id))
+        }
+      } catch (error) {
+        debug('cannot tag the session of a login: %O', error)
+      }
+    })
+
     emitter.on('session_auth:logged_out' as any, async (event: { sessionId?: string }) => {
       if (!event?.sessionId) return
       try {
