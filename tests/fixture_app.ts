@@ -214,6 +214,11 @@ export async function startServer(
         PATH: process.env.PATH!,
         HOME: process.env.HOME ?? '/tmp',
         ...app.env,
+        /**
+         * As deployed; also keeps the app from writing route types
+         * (.adonisjs/) into the fixture folder
+         */
+        NODE_ENV: 'production',
         HOST: host,
         PORT: String(port),
         ...extraEnv,

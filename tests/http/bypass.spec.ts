@@ -82,6 +82,7 @@ test.group('HTTP | bypass', () => {
     const home = await holder.get('/')
     assert.equal(home.status, 200)
     assert.equal(home.headers['x-maintenance'], 'pending; via=cookie')
+    assert.include(home.body, 'class="sm-banner sm-banner--pending"')
 
     /**
      * A forged cookie value does not pass

@@ -52,7 +52,8 @@ test.group('HTTP | drain: PENDING → OFFLINE → ONLINE', () => {
       const dashboard = await user.get('/dashboard')
       assert.equal(dashboard.status, 200)
       assert.equal(dashboard.headers['x-maintenance'], 'pending; via=session')
-      assert.include(dashboard.body, 'id="maintenance-banner"')
+      assert.include(dashboard.body, 'class="sm-banner sm-banner--pending"')
+      assert.include(dashboard.body, 'role="status"')
       assert.include(dashboard.body, 'Upgrading the database')
 
       /**
@@ -123,7 +124,7 @@ test.group('HTTP | drain: PENDING → OFFLINE → ONLINE', () => {
       assert.equal(back.status, 200)
       assert.notProperty(back.headers, 'x-maintenance')
       assert.include(back.body, `Dashboard of ${USER.email}`)
-      assert.notInclude(back.body, 'maintenance-banner')
+      assert.notInclude(back.body, 'sm-banner')
     })
     .timeout(60_000)
 })
