@@ -71,6 +71,10 @@ export default class MaintenanceMiddleware {
       if (!pending) {
         pending = createGate(manager, ctx.containerResolver)
         creating.set(manager, pending)
+        /**
+         * A failed creation is retried by the next request, not cached
+         */
+        pending.catch(() => creating.delete(manager))
       }
       gate = await pending
     }
