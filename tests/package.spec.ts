@@ -26,13 +26,25 @@ interface Run {
 }
 
 /**
+ * The app reads its own .env: nothing from this test process (whose
+ * environment other tests may have filled) must override it
+ */
+function cleanEnv() {
+  const env: Record<string, string> = { NODE_ENV: 'development' }
+  for (const name of ['PATH', 'HOME', 'npm_config_cache', 'npm_config_nodedir']) {
+    if (process.env[name]) env[name] = process.env[name]!
+  }
+  return env
+}
+
+/**
  * Run a command to its end, with a time limit
  */
 function run(command: string, args: string[], cwd: string, timeout = 240_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd,
-      env: { ...process.env, NODE_ENV: 'development' },
+      env: cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
@@ -183,6 +195,7 @@ test.group('Packed package in a fresh app', (group) => {
     await writeFile(join(app, '.env'), env.replace('PORT=3333', `PORT=${port}`))
     const server = spawn(process.execPath, ['--import=@poppinss/ts-exec', 'bin/server.ts'], {
       cwd: app,
+      env: cleanEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let serverOutput = ''
