@@ -16,6 +16,7 @@
  * go to stdout, with `--json` one JSON object printed last.
  */
 import { mkdir, writeFile } from 'node:fs/promises'
+import { loadavg as osLoadavg } from 'node:os'
 import { benchCensus, type CensusResult } from './census.ts'
 import { BENCH_DATABASES } from './lib/databases.ts'
 import { middlewareLanded } from './lib/app.ts'
@@ -47,6 +48,7 @@ for (const section of only) {
   }
 }
 
+const loadBefore = loadavg()
 const results: Record<string, any> = {
   date: new Date().toISOString(),
   quick,
@@ -108,6 +110,11 @@ if (only.includes('overhead')) {
   }
 }
 
+/**
+ * Other work on the machine skews the numbers: record how busy it was
+ */
+results.machine.loadavg = { before: loadBefore, after: loadavg() }
+
 await mkdir(new URL('../tmp/bench/', import.meta.url), { recursive: true })
 await writeFile(
   new URL('../tmp/bench/results.json', import.meta.url),
@@ -140,10 +147,10 @@ function printPropagation(propagation: Partial<Record<string, PropagationResult>
 function printOverhead(overhead: OverheadResult) {
   const lines = [
     '',
-    `## Request path (autocannon -c ${overhead.connections}, ${overhead.rounds} interleaved rounds of ${overhead.seconds} s; medians)`,
+    `## Request path (${overhead.loader} -c ${overhead.connections}, ${overhead.rounds} interleaved rounds of ${overhead.seconds} s; medians)`,
     '',
-    '| scenario | with the middleware | without | ratio (req/s) | p99 with / without (ms) | p99 ratio |',
-    '|---|---|---|---|---|---|',
+    '| scenario | with the middleware | without | ratio (req/s) | paired ratio | p99 with / without (ms) | p99 ratio |',
+    '|---|---|---|---|---|---|---|',
   ]
   const labels: Record<(typeof PAIRS)[number], string> = {
     online_anonymous: 'ONLINE anonymous',
@@ -156,7 +163,7 @@ function printOverhead(overhead: OverheadResult) {
   for (const name of PAIRS) {
     const r = overhead[name]
     lines.push(
-      `| ${labels[name]} | ${r.a_rps} req/s | ${r.b_rps} req/s | ${r.ratio} | ${r.a_p99_ms} / ${r.b_p99_ms} | ${r.p99_ratio} |`
+      `| ${labels[name]} | ${r.a_rps} req/s | ${r.b_rps} req/s | ${r.ratio} | ${r.paired_ratio} | ${r.a_p99_ms} / ${r.b_p99_ms} | ${r.p99_ratio} |`
     )
   }
   lines.push(
@@ -164,6 +171,10 @@ function printOverhead(overhead: OverheadResult) {
     `Log lines while answering 10,000 OFFLINE requests: ${overhead.log_lines_per_10k_offline}`
   )
   process.stdout.write(lines.join('\n') + '\n')
+}
+
+function loadavg() {
+  return osLoadavg().map((value) => Math.round(value * 100) / 100)
 }
 
 function pick(summary: { median: number; p95: number }) {

@@ -1,0 +1,251 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+/**
+ * Draws docs/benchmarks.svg from the results of `npm run bench`
+ * (tmp/bench/results.json, or the file given as argument). Plain SVG,
+ * written by hand: no chart library, no external service.
+ *
+ *   node --import=@poppinss/ts-exec bench/chart.ts [results.json]
+ */
+import { readFile, writeFile } from 'node:fs/promises'
+
+interface Row {
+  label: string
+  value: number
+  /**
+   * A second, lighter bar behind the first (a max behind a median)
+   */
+  behind?: number
+  /**
+   * The target this row is read against
+   */
+  target?: number
+  /**
+   * true when a higher value is better
+   */
+  higherIsBetter?: boolean
+  /**
+   * What the lighter bar is ("max", "p95")
+   */
+  behindLabel?: string
+}
+
+const WIDTH = 820
+const LABEL = 300
+const BAR_AREA = 330
+const ROW = 22
+const GOOD = '#2f855a'
+const BAD = '#c53030'
+
+function escape(text: string) {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+function format(value: number, unit: string) {
+  const digits = value >= 100 || value === 0 ? 0 : value >= 10 ? 1 : 2
+  return `${value.toFixed(digits)}${unit}`
+}
+
+/**
+ * One horizontal bar chart; returns its SVG and height
+ */
+function panel(title: string, note: string, rows: Row[], unit: string, scaleMax: number) {
+  const parts: string[] = []
+  const x = (value: number) => LABEL + Math.min(value / scaleMax, 1) * BAR_AREA
+  parts.push(`<text x="12" y="22" class="title">${escape(title)}</text>`)
+  parts.push(`<text x="12" y="40" class="note">${escape(note)}</text>`)
+  rows.forEach((row, index) => {
+    const y = 52 + index * ROW
+    const ok =
+      row.target === undefined
+        ? true
+        : row.higherIsBetter
+          ? row.value >= row.target
+          : row.value <= row.target
+    const color = ok ? GOOD : BAD
+    parts.push(`<text x="${LABEL - 8}" y="${y + 14}" class="label">${escape(row.label)}</text>`)
+    if (row.behind !== undefined) {
+      parts.push(
+        `<rect x="${LABEL}" y="${y + 3}" width="${(x(row.behind) - LABEL).toFixed(1)}" height="14" fill="${color}" opacity="0.25"/>`
+      )
+    }
+    parts.push(
+      `<rect x="${LABEL}" y="${y + 3}" width="${Math.max(1, x(row.value) - LABEL).toFixed(1)}" height="14" fill="${color}"/>`
+    )
+    if (row.target !== undefined) {
+      const tx = x(row.target)
+      parts.push(
+        `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${y + 1}" y2="${y + 19}" class="target"/>`
+      )
+    }
+    const shown =
+      row.behind === undefined
+        ? format(row.value, unit)
+        : `${format(row.value, unit)} (${row.behindLabel ?? 'max'} ${format(row.behind, unit)})`
+    const textX = Math.max(x(row.value), row.behind === undefined ? 0 : x(row.behind)) + 6
+    parts.push(`<text x="${textX.toFixed(1)}" y="${y + 14}" class="value">${shown}</text>`)
+  })
+  const height = 52 + rows.length * ROW + 14
+  return { svg: parts.join('\n'), height }
+}
+
+export function chart(results: any): string {
+  const panels: { svg: string; height: number }[] = []
+
+  if (results.ratio_online_anonymous !== undefined) {
+    const pass = (name: string, label: string): Row => ({
+      label,
+      value: results[`ratio_${name}`],
+      target: 0.97,
+      higherIsBetter: true,
+    })
+    panels.push(
+      panel(
+        'Request path with the middleware ÷ without (req/s)',
+        'Same app, interleaved rounds; the mark is the 0.97 target',
+        [
+          pass('online_anonymous', 'ONLINE, anonymous'),
+          pass('online_logged_in', 'ONLINE, logged in (presence)'),
+          pass('pending_logged_in', 'PENDING, logged-in user passing'),
+        ],
+        'x',
+        1.1
+      )
+    )
+    const answers = [
+      { name: 'offline_html', label: 'OFFLINE answer, HTML', target: 20 },
+      { name: 'offline_json', label: 'OFFLINE answer, JSON', target: 20 },
+      { name: 'pending_anonymous', label: 'PENDING answer, anonymous', target: 3 },
+    ]
+    panels.push(
+      panel(
+        'Maintenance answers ÷ the normal route (req/s)',
+        'Marks: 20x target (OFFLINE), 3x target (PENDING anonymous)',
+        answers.map((row) => ({
+          label: row.label,
+          value: results[`ratio_${row.name}`],
+          target: row.target,
+          higherIsBetter: true,
+        })),
+        'x',
+        Math.max(22, ...answers.map((row) => results[`ratio_${row.name}`] * 1.15))
+      )
+    )
+  }
+
+  if (results.propagation_ms) {
+    const rows: Row[] = []
+    for (const [store, timing] of Object.entries<any>(results.propagation_ms)) {
+      const target = store === 'redis' ? 50 : 1100
+      rows.push(
+        {
+          label: `${store}: offline:on → last 503`,
+          value: timing.on.median,
+          behind: timing.on.max,
+          target,
+        },
+        {
+          label: `${store}: offline:off → last 200`,
+          value: timing.off.median,
+          behind: timing.off.max,
+          target,
+        }
+      )
+      if (store === 'redis' && timing.api_on) {
+        rows.push(
+          {
+            label: 'redis: activate() called → last 503',
+            value: timing.api_on.median,
+            behind: timing.api_on.max,
+            target,
+          },
+          {
+            label: 'redis: deactivate() called → last 200',
+            value: timing.api_off.median,
+            behind: timing.api_off.max,
+            target,
+          }
+        )
+      }
+    }
+    panels.push(
+      panel(
+        'Propagation to 4 app processes (ms, median; light bar: max)',
+        'From the command exiting (0: all had switched before it exited); marks: redis 50 ms, file/database 1 s interval + 100 ms',
+        rows,
+        ' ms',
+        1400
+      )
+    )
+  }
+
+  if (results.census_ms) {
+    const rows: Row[] = []
+    for (const [database, timing] of Object.entries<any>(results.census_ms)) {
+      rows.push(
+        {
+          label: `${database}: census, steady`,
+          value: timing.census.median,
+          behind: timing.census.p95,
+          behindLabel: 'p95',
+          target: 20,
+        },
+        {
+          label: `${database}: first call of a process`,
+          value: timing.first_call.median,
+          behind: timing.first_call.p95,
+          behindLabel: 'p95',
+          target: 20,
+        }
+      )
+    }
+    panels.push(
+      panel(
+        'Census with 100k session rows, 1k task rows (ms, median; light bar: p95)',
+        'Mark: the 20 ms target',
+        rows,
+        ' ms',
+        Math.max(30, ...rows.map((row) => (row.behind ?? row.value) * 1.05))
+      )
+    )
+  }
+
+  const footer = `${results.machine?.nproc} cores, ${results.machine?.cpu}, Node ${results.machine?.node}, ${String(results.date).slice(0, 10)}${results.quick ? ' (quick run)' : ''}`
+  let y = 0
+  const body = panels
+    .map((one) => {
+      const group = `<g transform="translate(0 ${y})">\n${one.svg}\n</g>`
+      y += one.height
+      return group
+    })
+    .join('\n')
+  const height = y + 28
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif">
+<style>
+.title { font-size: 15px; font-weight: 600; fill: #1a202c }
+.note { font-size: 11px; fill: #4a5568 }
+.label { font-size: 12px; fill: #2d3748; text-anchor: end }
+.value { font-size: 11px; fill: #2d3748; paint-order: stroke; stroke: #ffffff; stroke-width: 3px }
+.target { stroke: #1a202c; stroke-width: 2; stroke-dasharray: 3 2 }
+.footer { font-size: 11px; fill: #718096 }
+</style>
+<rect width="100%" height="100%" fill="#ffffff"/>
+${body}
+<text x="12" y="${height - 10}" class="footer">site-maintenance · npm run bench · ${escape(footer)}</text>
+</svg>
+`
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const source = process.argv[2] ?? new URL('../tmp/bench/results.json', import.meta.url)
+  const results = JSON.parse(await readFile(source, 'utf8'))
+  await writeFile(new URL('../docs/benchmarks.svg', import.meta.url), chart(results))
+  process.stderr.write('wrote docs/benchmarks.svg\n')
+}
