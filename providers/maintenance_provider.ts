@@ -11,6 +11,7 @@ import { configProvider } from '@adonisjs/core'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
+import MaintenanceMiddleware from '../src/maintenance_middleware.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
 import debug from '../src/debug.ts'
 
@@ -59,6 +60,14 @@ export default class MaintenanceProvider {
         this.#manager.page.useRenderer(await edgeRenderer(config.view))
       }
       return this.#manager
+    })
+
+    /**
+     * The middleware is a singleton holding the manager: the request path
+     * then does no container lookup
+     */
+    this.app.container.singleton(MaintenanceMiddleware, async (resolver) => {
+      return new MaintenanceMiddleware(await resolver.make('maintenance.manager'))
     })
   }
 

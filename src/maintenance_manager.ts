@@ -411,8 +411,20 @@ export class MaintenanceManager {
  * The hash under which a session's presence is stored
  */
 export function sessionKey(sessionId: string) {
-  return createHash('sha256').update(sessionId).digest('hex').slice(0, 40)
+  let key = sessionKeys.get(sessionId)
+  if (key === undefined) {
+    key = createHash('sha256').update(sessionId).digest('hex').slice(0, 40)
+    if (sessionKeys.size >= 10_000) sessionKeys.clear()
+    sessionKeys.set(sessionId, key)
+  }
+  return key
 }
+
+/**
+ * Hashes of recent session ids: every request of a logged-in session
+ * needs it, for the presence throttle and the marker
+ */
+const sessionKeys = new Map<string, string>()
 
 /**
  * Seconds (integer ≥ 0) or an HTTP date

@@ -63,8 +63,33 @@ async function createGate(
  * from memory.
  */
 export default class MaintenanceMiddleware {
-  async handle(ctx: HttpContext, next: NextFn) {
-    const manager = await ctx.containerResolver.make('maintenance.manager')
+  /**
+   * The provider binds this class as a singleton with the manager, so a
+   * request does no container lookup; built without it (a container that
+   * does not know the binding), the manager is looked up per request.
+   */
+  constructor(protected manager?: MaintenanceManager) {}
+
+  /**
+   * The gate of the bound manager, once created
+   */
+  #gate: MaintenanceGate | null = null
+
+  /**
+   * Not async on purpose: while ONLINE a request costs one property read
+   * and the call to next(), without an extra promise
+   */
+  handle(ctx: HttpContext, next: NextFn) {
+    const gate = this.#gate
+    if (gate && this.manager!.state.status === 'online') {
+      if (gate.stats.active) gate.stats.close()
+      return next()
+    }
+    return this.#handle(ctx, next)
+  }
+
+  async #handle(ctx: HttpContext, next: NextFn) {
+    const manager = this.manager ?? (await ctx.containerResolver.make('maintenance.manager'))
     let gate = gates.get(manager)
     if (!gate) {
       let pending = creating.get(manager)
@@ -78,6 +103,7 @@ export default class MaintenanceMiddleware {
       }
       gate = await pending
     }
+    if (this.manager) this.#gate = gate
     if (manager.state.status === 'online') {
       if (gate.stats.active) gate.stats.close()
       return next()

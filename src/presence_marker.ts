@@ -55,13 +55,32 @@ export function sessionTag(sessionId: string): string {
 }
 
 /**
+ * Markers already verified, by raw cookie value. Checking a signature is
+ * the costliest step of a logged-in request (most of it spent preparing
+ * the key), while a browser sends the same value for the whole session.
+ * Only values that passed (or failed) the check are kept; bounded, and
+ * per process, which serves one app (one APP_KEY).
+ */
+const verified = new Map<string, PresenceMarker | null>()
+const MAX_VERIFIED = 10_000
+
+/**
  * The marker of this request, when present, signed by this app and well formed
  */
 export function readMarker(request: Request): PresenceMarker | null {
+  const raw = request.cookiesList()[PRESENCE_COOKIE]
+  if (typeof raw !== 'string' || !raw) return null
+  const known = verified.get(raw)
+  if (known !== undefined) return known
+
   const value = request.cookie(PRESENCE_COOKIE)
-  if (!value || typeof value !== 'object') return null
-  if (typeof value.s !== 'string' || typeof value.t !== 'number') return null
-  return value as PresenceMarker
+  const marker =
+    value && typeof value === 'object' && typeof value.s === 'string' && typeof value.t === 'number'
+      ? ({ s: value.s, t: value.t } as PresenceMarker)
+      : null
+  if (verified.size >= MAX_VERIFIED) verified.clear()
+  verified.set(raw, marker)
+  return marker
 }
 
 /**
