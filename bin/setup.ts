@@ -70,7 +70,8 @@ if (major < 24) {
 }
 
 /**
- * Debian packages for the web-server tests and the browser screenshots
+ * Debian packages for the web-server tests, the browser screenshots and
+ * the benchmarks' load generator
  */
 const debianPackages: Record<string, string> = {
   nginx: '/usr/sbin/nginx',
@@ -78,6 +79,7 @@ const debianPackages: Record<string, string> = {
   haproxy: '/usr/sbin/haproxy',
   caddy: '/usr/bin/caddy',
   chromium: '/usr/bin/chromium',
+  wrk: '/usr/bin/wrk',
 }
 const missing = Object.keys(debianPackages).filter((name) => !existsSync(debianPackages[name]))
 if (missing.length) {
