@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -160,6 +161,29 @@ export interface OverheadResult {
   offline_json: PairResult
   log_lines_per_10k_offline: number
   offline_10k_rps: number
+  offline_soak: {
+    seconds: number
+    connections: number
+    requests: number
+    rss_start_mb: number
+    rss_end_mb: number
+    /**
+     * RSS at the end ÷ at the start, minus 1 (target: within ±0.10)
+     */
+    rss_change: number
+    log_lines: number
+  }
+}
+
+const SOAK_CONNECTIONS = 200
+
+/**
+ * Resident memory of an app process, from /proc (Linux)
+ */
+function rssMegabytes(instance: AppInstance): number {
+  const status = readFileSync(`/proc/${instance.child.pid}/status`, 'utf8')
+  const kilobytes = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN)
+  return round(kilobytes / 1024, 1)
 }
 
 export async function benchOverhead(quick: boolean): Promise<OverheadResult> {
@@ -270,6 +294,35 @@ export async function benchOverhead(quick: boolean): Promise<OverheadResult> {
     const logLines = withIt.lines - before
     log(`overhead: ${logLines} log lines while answering 10,000 OFFLINE requests`)
 
+    /**
+     * A crowd pressing reload: memory and the log stay flat
+     */
+    const soakSeconds = quick ? 10 : 60
+    log(`overhead: OFFLINE soak, ${soakSeconds} s at -c ${SOAK_CONNECTIONS}`)
+    await sleep(500)
+    const rssStart = rssMegabytes(withIt)
+    const linesStart = withIt.lines
+    const soak = await load({
+      url: withIt.url('/ping'),
+      connections: SOAK_CONNECTIONS,
+      seconds: soakSeconds,
+      headers: html,
+    })
+    await sleep(500)
+    const rssEnd = rssMegabytes(withIt)
+    const offlineSoak = {
+      seconds: soakSeconds,
+      connections: SOAK_CONNECTIONS,
+      requests: soak.total,
+      rss_start_mb: rssStart,
+      rss_end_mb: rssEnd,
+      rss_change: round(rssEnd / rssStart - 1, 3),
+      log_lines: withIt.lines - linesStart,
+    }
+    log(
+      `overhead: soak answered ${soak.total} requests; RSS ${rssStart} → ${rssEnd} MB, ${offlineSoak.log_lines} log lines`
+    )
+
     await manager.deactivate()
     return {
       loader: loader(),
@@ -284,6 +337,7 @@ export async function benchOverhead(quick: boolean): Promise<OverheadResult> {
       offline_json: offlineJson,
       log_lines_per_10k_offline: logLines,
       offline_10k_rps: Math.round(tenK.rps),
+      offline_soak: offlineSoak,
     }
   } finally {
     await Promise.all([withIt.stop(), without.stop()])

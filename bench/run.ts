@@ -103,6 +103,8 @@ if (only.includes('overhead')) {
       results[`p99_ratio_${name}`] = overhead[name].p99_ratio
     }
     results.log_lines_per_10k_offline = overhead.log_lines_per_10k_offline
+    results.rss_change_offline_soak = overhead.offline_soak.rss_change
+    results.log_lines_offline_soak = overhead.offline_soak.log_lines
     results.overhead = overhead
     printOverhead(overhead)
   } else {
@@ -168,7 +170,9 @@ function printOverhead(overhead: OverheadResult) {
   }
   lines.push(
     '',
-    `Log lines while answering 10,000 OFFLINE requests: ${overhead.log_lines_per_10k_offline}`
+    `Log lines while answering 10,000 OFFLINE requests: ${overhead.log_lines_per_10k_offline}`,
+    '',
+    `OFFLINE soak (${overhead.offline_soak.seconds} s at -c ${overhead.offline_soak.connections}, ${overhead.offline_soak.requests} requests): RSS ${overhead.offline_soak.rss_start_mb} → ${overhead.offline_soak.rss_end_mb} MB (${overhead.offline_soak.rss_change >= 0 ? '+' : ''}${(overhead.offline_soak.rss_change * 100).toFixed(1)} %), ${overhead.offline_soak.log_lines} log lines`
   )
   process.stdout.write(lines.join('\n') + '\n')
 }
