@@ -12,6 +12,7 @@ import type { NextFn } from '@adonisjs/core/types/http'
 import type {} from '../providers/maintenance_provider.ts'
 import type {} from './maintenance_middleware.ts'
 import debug from './debug.ts'
+import type { MaintenanceManager } from './maintenance_manager.ts'
 import { syncMarker } from './presence_marker.ts'
 
 /**
@@ -32,12 +33,19 @@ interface SessionLike {
  * PENDING; for a session no longer logged in it clears the marker.
  */
 export default class PresenceMiddleware {
+  /**
+   * Bound by the provider as a singleton holding the manager, like the
+   * maintenance middleware; built without it, the manager is looked up
+   * per request
+   */
+  constructor(protected manager?: MaintenanceManager) {}
+
   async handle(ctx: HttpContext, next: NextFn) {
     const output = await next()
     const session = (ctx as unknown as { session?: SessionLike }).session
     if (!session) return output
 
-    const manager = await ctx.containerResolver.make('maintenance.manager')
+    const manager = this.manager ?? (await ctx.containerResolver.make('maintenance.manager'))
     let userId: unknown
     try {
       userId = session.get(manager.config.authSessionKey)

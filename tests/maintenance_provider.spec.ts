@@ -10,6 +10,8 @@
 import { test } from '@japa/runner'
 import { IgnitorFactory } from '@adonisjs/core/factories'
 import { MaintenanceManager, defineConfig, stores } from '../index.ts'
+import MaintenanceMiddleware from '../src/maintenance_middleware.ts'
+import PresenceMiddleware from '../src/presence_middleware.ts'
 import { BASE_URL, makeTempDir } from './helpers.ts'
 
 const IMPORTER = (filePath: string) => {
@@ -47,6 +49,15 @@ test.group('Maintenance provider', () => {
     assert.instanceOf(manager, MaintenanceManager)
     assert.strictEqual(await app.container.make('maintenance.manager'), manager)
     assert.equal(manager.store.name, 'file')
+
+    /**
+     * Both middleware are singletons: no container lookup per request
+     */
+    for (const Middleware of [MaintenanceMiddleware, PresenceMiddleware]) {
+      const middleware = await app.container.make(Middleware)
+      assert.strictEqual(await app.container.make(Middleware), middleware)
+      assert.strictEqual((middleware as any).manager, manager)
+    }
   })
 
   test('emits the events through the app emitter', async ({ assert, cleanup }) => {
