@@ -11,12 +11,17 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { getActiveTest } from '@japa/runner'
-import { AppFactory } from '@adonisjs/core/factories/app'
 import { IgnitorFactory } from '@adonisjs/core/factories'
 import { LoggerFactory } from '@adonisjs/core/factories/logger'
-import { EmitterFactory } from '@adonisjs/core/factories/events'
-import { Database } from '@adonisjs/lucid/database'
+import { type Database } from '@adonisjs/lucid/database'
 import { RedisManager } from '@adonisjs/redis'
+import {
+  type DatabaseName,
+  connectionsFor,
+  createTables as createStoreTables,
+  dropTables,
+  openDatabase,
+} from './database.ts'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { FileStore } from '../src/stores/file.ts'
 import { DatabaseStore } from '../src/stores/database.ts'
@@ -29,24 +34,10 @@ export const BASE_URL = new URL('../tmp/', import.meta.url)
  * The databases every run covers. PostgreSQL and MariaDB must be up:
  * `npm test` starts them (bin/setup.ts); a test never skips silently.
  */
-export const DATABASES = ['sqlite', 'pg', 'mysql'] as const
-export type DatabaseName = (typeof DATABASES)[number]
+export const DATABASES = ['sqlite', 'pg', 'mysql'] as const satisfies readonly DatabaseName[]
+export type { DatabaseName }
 
-export const connections = {
-  sqlite: {
-    client: 'better-sqlite3' as const,
-    connection: { filename: join(tmpdir(), `site-maintenance-${process.pid}.sqlite3`) },
-    useNullAsDefault: true,
-  },
-  pg: {
-    client: 'pg' as const,
-    connection: { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' },
-  },
-  mysql: {
-    client: 'mysql2' as const,
-    connection: { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' },
-  },
-}
+export const connections = connectionsFor(join(tmpdir(), `site-maintenance-${process.pid}.sqlite3`))
 
 /**
  * A temporary directory removed after the test
@@ -61,55 +52,18 @@ export async function makeTempDir(prefix = 'site-maintenance-') {
  * A Lucid database with one connection, closed after the test
  */
 export function createDatabase(name: DatabaseName) {
-  const app = new AppFactory().create(BASE_URL, () => {})
-  const logger = new LoggerFactory().create()
-  const emitter = new EmitterFactory().create(app)
-  const db = new Database({ connection: name, connections }, logger, emitter)
+  const db = openDatabase(name, connections)
   getActiveTest()?.cleanup(() => db.manager.closeAll())
   return db
 }
 
 /**
- * The tables of the database store, as the migration stub creates them
+ * The tables of the database store, as the migration stub creates them,
+ * dropped after the test
  */
 export async function createTables(db: Database, connection: DatabaseName, prefix = 'maintenance') {
-  const schema = db.connection(connection).schema
-  const names = {
-    state: `${prefix}_state`,
-    sessions: `${prefix}_sessions`,
-    tasks: `${prefix}_tasks`,
-  }
-  await schema.dropTableIfExists(names.state)
-  await schema.dropTableIfExists(names.sessions)
-  await schema.dropTableIfExists(names.tasks)
-  await schema.createTable(names.state, (table) => {
-    table.integer('id').primary()
-    table.integer('revision').notNullable()
-    table.text('data').notNullable()
-    table.bigInteger('updated_at').notNullable()
-  })
-  await schema.createTable(names.sessions, (table) => {
-    table.string('session_key', 64).primary()
-    table.string('user_id', 255).nullable()
-    table.bigInteger('expires_at').notNullable().index()
-  })
-  await schema.createTable(names.tasks, (table) => {
-    table.string('id', 64).primary()
-    table.string('name', 255).notNullable()
-    table.integer('pid').notNullable()
-    table.string('host', 255).notNullable()
-    table.string('status', 16).notNullable()
-    table.bigInteger('started_at').notNullable()
-    table.bigInteger('heartbeat_at').notNullable()
-    table.bigInteger('expires_at').notNullable()
-    table.bigInteger('finished_at').nullable()
-    table.index(['status', 'expires_at'])
-  })
-  getActiveTest()?.cleanup(async () => {
-    await schema.dropTableIfExists(names.state)
-    await schema.dropTableIfExists(names.sessions)
-    await schema.dropTableIfExists(names.tasks)
-  })
+  const names = await createStoreTables(db, connection, prefix)
+  getActiveTest()?.cleanup(() => dropTables(db, connection, names))
   return names
 }
 

@@ -10,12 +10,8 @@
 import { existsSync } from 'node:fs'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { join } from 'node:path'
-import { AppFactory } from '@adonisjs/core/factories/app'
-import { EmitterFactory } from '@adonisjs/core/factories/events'
-import { LoggerFactory } from '@adonisjs/core/factories/logger'
 import { Scrypt } from '@adonisjs/core/hash/drivers/scrypt'
-import { Database } from '@adonisjs/lucid/database'
-import { BASE_URL } from '../helpers.ts'
+import { openSqlite } from '../database.ts'
 import {
   createFixtureApp,
   startServer,
@@ -123,17 +119,7 @@ export class Client {
  * A schema builder accumulates statements, hence one per table.
  */
 export async function prepareDatabase(filename: string) {
-  const app = new AppFactory().create(BASE_URL, () => {})
-  const db = new Database(
-    {
-      connection: 'sqlite',
-      connections: {
-        sqlite: { client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true },
-      },
-    },
-    new LoggerFactory().create(),
-    new EmitterFactory().create(app)
-  )
+  const db = openSqlite(filename)
   try {
     await db.connection().schema.createTable('users', (table) => {
       table.increments('id')
@@ -164,17 +150,7 @@ export async function prepareDatabase(filename: string) {
  * Count the rows of a table in the fixture app's SQLite file
  */
 export async function countRows(filename: string, table: string, where?: Record<string, unknown>) {
-  const app = new AppFactory().create(BASE_URL, () => {})
-  const db = new Database(
-    {
-      connection: 'sqlite',
-      connections: {
-        sqlite: { client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true },
-      },
-    },
-    new LoggerFactory().create(),
-    new EmitterFactory().create(app)
-  )
+  const db = openSqlite(filename)
   try {
     const query = db.from(table)
     if (where) query.where(where)

@@ -9,12 +9,9 @@
 
 import { join } from 'node:path'
 import { test } from '@japa/runner'
-import { AppFactory } from '@adonisjs/core/factories/app'
-import { LoggerFactory } from '@adonisjs/core/factories/logger'
-import { EmitterFactory } from '@adonisjs/core/factories/events'
-import { Database } from '@adonisjs/lucid/database'
 import { createFixtureApp, startServer } from '../fixture_app.ts'
-import { BASE_URL, createTables } from '../helpers.ts'
+import { openSqlite } from '../database.ts'
+import { createTables } from '../helpers.ts'
 import { Client, countRows, login, prepareDatabase, waitFor, waitForLockFile } from './helpers.ts'
 
 /**
@@ -27,20 +24,7 @@ test.group('HTTP | census from the sessions table', () => {
     const sqlite = join(app.directory, 'app.sqlite3')
     await prepareDatabase(sqlite)
 
-    const db = new Database(
-      {
-        connection: 'sqlite',
-        connections: {
-          sqlite: {
-            client: 'better-sqlite3',
-            connection: { filename: sqlite },
-            useNullAsDefault: true,
-          },
-        },
-      },
-      new LoggerFactory().create(),
-      new EmitterFactory().create(new AppFactory().create(BASE_URL, () => {}))
-    )
+    const db = openSqlite(sqlite)
     cleanup(() => db.manager.closeAll())
     await createTables(db, 'sqlite', 'maintenance')
 
