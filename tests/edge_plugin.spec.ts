@@ -8,11 +8,10 @@
  */
 
 import { test } from '@japa/runner'
-import { IgnitorFactory } from '@adonisjs/core/factories'
 import edge from 'edge.js'
 import { defineConfig, stores } from '../index.ts'
 import { formatTimeLeft, MaintenanceGlobal } from '../src/plugins/edge.ts'
-import { makeTempDir } from './helpers.ts'
+import { bootApp, makeTempDir } from './helpers.ts'
 
 const FIFTEEN_MINUTES = 15 * 60_000
 
@@ -22,33 +21,23 @@ const FIFTEEN_MINUTES = 15 * 60_000
  */
 async function setupApp() {
   const directory = await makeTempDir()
-  const ignitor = new IgnitorFactory()
-    .merge({
-      rcFileContents: {
-        providers: [
-          () => import('@adonisjs/core/providers/edge_provider'),
-          () => import('../providers/maintenance_provider.ts'),
-        ],
-      },
-    })
-    .withCoreConfig()
-    .withCoreProviders()
-    .merge({
-      config: {
-        maintenance: defineConfig({
-          default: 'file',
-          stores: { file: stores.file({ directory }) },
-          lockFile: false,
-          staticPage: false,
-          message: 'Back soon.',
-          retryAfter: 900,
-        }),
-      },
-    })
-    .create(new URL(`file://${directory}/`))
-  const app = ignitor.createApp('web')
-  await app.init()
-  await app.boot()
+  const app = await bootApp({
+    providers: [
+      () => import('@adonisjs/core/providers/edge_provider'),
+      () => import('../providers/maintenance_provider.ts'),
+    ],
+    config: {
+      maintenance: defineConfig({
+        default: 'file',
+        stores: { file: stores.file({ directory }) },
+        lockFile: false,
+        staticPage: false,
+        message: 'Back soon.',
+        retryAfter: 900,
+      }),
+    },
+    root: new URL(`file://${directory}/`),
+  })
   const manager = await app.container.make('maintenance.manager')
   await manager.refresh()
   return { app, manager }

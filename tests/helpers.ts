@@ -162,16 +162,34 @@ export function createManager(
 }
 
 /**
- * A booted app with the core config plus `config`, terminated after the test
+ * A booted web app (IgnitorFactory) with the core config plus `config`,
+ * the given providers and, unless turned off, the core providers. The
+ * caller terminates it when the test needs that.
  */
-export async function createApp(config: Record<string, unknown>) {
-  const app = new IgnitorFactory()
+export async function bootApp(options: {
+  config: Record<string, unknown>
+  providers?: (() => Promise<any>)[]
+  coreProviders?: boolean
+  root?: URL
+}) {
+  let factory = new IgnitorFactory()
+    .merge({ rcFileContents: { providers: options.providers ?? [] } })
     .withCoreConfig()
-    .merge({ config })
-    .create(BASE_URL, { importer: (path) => import(path) })
+  if (options.coreProviders !== false) factory = factory.withCoreProviders()
+  const app = factory
+    .merge({ config: options.config })
+    .create(options.root ?? BASE_URL, { importer: (path) => import(path) })
     .createApp('web')
   await app.init()
   await app.boot()
+  return app
+}
+
+/**
+ * A booted app with the core config plus `config`, terminated after the test
+ */
+export async function createApp(config: Record<string, unknown>) {
+  const app = await bootApp({ config, coreProviders: false })
   getActiveTest()?.cleanup(() => app.terminate())
   return app
 }

@@ -8,34 +8,16 @@
  */
 
 import { test } from '@japa/runner'
-import { IgnitorFactory } from '@adonisjs/core/factories'
 import { MaintenanceManager, defineConfig, stores } from '../index.ts'
 import MaintenanceMiddleware from '../src/maintenance_middleware.ts'
 import PresenceMiddleware from '../src/presence_middleware.ts'
-import { BASE_URL, makeTempDir } from './helpers.ts'
+import { bootApp, makeTempDir } from './helpers.ts'
 
-const IMPORTER = (filePath: string) => {
-  if (filePath.startsWith('./') || filePath.startsWith('../')) {
-    return import(new URL(filePath, BASE_URL).href)
-  }
-  return import(filePath)
-}
-
-async function setupApp(config: unknown) {
-  const ignitor = new IgnitorFactory()
-    .merge({
-      rcFileContents: {
-        providers: [() => import('../providers/maintenance_provider.ts')],
-      },
-    })
-    .withCoreConfig()
-    .withCoreProviders()
-    .merge({ config: { maintenance: config } })
-    .create(BASE_URL, { importer: IMPORTER })
-  const app = ignitor.createApp('web')
-  await app.init()
-  await app.boot()
-  return app
+function setupApp(config: unknown) {
+  return bootApp({
+    providers: [() => import('../providers/maintenance_provider.ts')],
+    config: { maintenance: config },
+  })
 }
 
 test.group('Maintenance provider', () => {

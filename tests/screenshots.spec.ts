@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
-import { IgnitorFactory } from '@adonisjs/core/factories'
 import edge from 'edge.js'
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
 import { defineConfig, stores, stubsRoot } from '../index.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { defaultPage, type PageData } from '../src/maintenance_page.ts'
 import { edgeRenderer } from '../src/plugins/edge.ts'
+import { bootApp } from './helpers.ts'
 
 /**
  * Screenshots land in docs/ and are committed: they are rendered at a
@@ -99,31 +99,21 @@ test.group('Screenshots', (group) => {
     const root = await mkdtemp(join(tmpdir(), 'site-maintenance-screens-'))
     await mkdir(SCREENSHOTS, { recursive: true })
 
-    const ignitor = new IgnitorFactory()
-      .merge({
-        rcFileContents: {
-          providers: [
-            () => import('@adonisjs/core/providers/edge_provider'),
-            () => import('../providers/maintenance_provider.ts'),
-          ],
-        },
-      })
-      .withCoreConfig()
-      .withCoreProviders()
-      .merge({
-        config: {
-          maintenance: defineConfig({
-            default: 'file',
-            stores: { file: stores.file({ directory: join(root, 'state') }) },
-            lockFile: false,
-            staticPage: false,
-          }),
-        },
-      })
-      .create(new URL(`file://${root}/`))
-    const app = ignitor.createApp('web')
-    await app.init()
-    await app.boot()
+    const app = await bootApp({
+      providers: [
+        () => import('@adonisjs/core/providers/edge_provider'),
+        () => import('../providers/maintenance_provider.ts'),
+      ],
+      config: {
+        maintenance: defineConfig({
+          default: 'file',
+          stores: { file: stores.file({ directory: join(root, 'state') }) },
+          lockFile: false,
+          staticPage: false,
+        }),
+      },
+      root: new URL(`file://${root}/`),
+    })
     manager = await app.container.make('maintenance.manager')
     await manager.refresh()
 
