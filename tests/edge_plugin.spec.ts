@@ -141,7 +141,7 @@ test.group('Edge plugin | banner', (group) => {
 
   test('renders nothing while online', async ({ assert }) => {
     assert.equal(squash(await render('@!maintenance.banner()')), '')
-    assert.equal(squash(await render("@!component('maintenance::components/banner')")), '')
+    assert.equal(squash(await render("@!component('maintenance::banner')")), '')
     assert.equal(
       squash(await render('{{{ maintenance.banner() }}}|{{ maintenance.banner() }}')),
       '|'
@@ -173,7 +173,7 @@ test.group('Edge plugin | banner', (group) => {
         .replace(/data-left="\d+"/, '')
         .replace(/\d+ s/, '')
     const tag = await render('@!maintenance.banner()')
-    const component = await render("@!component('maintenance::components/banner')")
+    const component = await render("@!component('maintenance::banner')")
     const helper = await render('{{{ maintenance.banner() }}}')
     const escapedHelper = await render('{{ maintenance.banner() }}')
     assert.equal(strip(component), strip(tag))

@@ -15,8 +15,11 @@ import type { PageData, PageRenderer } from '../maintenance_page.ts'
 import type { MaintenanceStatus } from '../types.ts'
 
 /**
- * The Edge disk holding the package's templates. Its components become
- * tags, so the banner is `@!maintenance.banner()`.
+ * The Edge disk holding the package's templates. It has no `components`
+ * directory on purpose: Edge lists the components of every disk each time
+ * a renderer is created (once per request, by the session middleware) and
+ * its cache setting does not turn that off, so the banner's tag is
+ * registered by this plugin instead of discovered.
  */
 export const EDGE_DISK = 'maintenance'
 
@@ -29,7 +32,7 @@ export const EDGE_VIEWS = new URL('./edge/', import.meta.url)
 /**
  * The banner component
  */
-export const BANNER_COMPONENT = `${EDGE_DISK}::components/banner`
+export const BANNER_COMPONENT = `${EDGE_DISK}::banner`
 
 /**
  * Props of the banner component
@@ -181,7 +184,7 @@ export class MaintenanceGlobal {
  */
 export function edgePluginMaintenance(manager: ManagerView): PluginFn<undefined> {
   return (edge) => {
-    debug('registering the maintenance global and components with edge')
+    debug('registering the maintenance global and banner tag with edge')
     edge.mount(EDGE_DISK, EDGE_VIEWS)
     edge.global('maintenance', new MaintenanceGlobal(manager, edge))
     edge.registerTag(bannerTag(edge))
@@ -189,9 +192,8 @@ export function edgePluginMaintenance(manager: ManagerView): PluginFn<undefined>
 }
 
 /**
- * `@!maintenance.banner(props)`. Edge's components-as-tags plugin derives
- * the same tag from the disk, but loses it when `edge.configure()` runs
- * again after the first render; a registered tag always works.
+ * `@!maintenance.banner(props)`, compiled as `@!component()` of the
+ * banner template
  */
 function bannerTag(edge: Edge): TagContract {
   return {
