@@ -9,6 +9,7 @@
 
 import { configProvider } from '@adonisjs/core'
 import { RuntimeException } from '@adonisjs/core/exceptions'
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import MaintenanceMiddleware from '../src/maintenance_middleware.ts'
@@ -131,6 +132,30 @@ export default class MaintenanceProvider {
     if (this.app.getEnvironment() !== 'web') return
     const manager = await this.app.container.make('maintenance.manager')
     await manager.start()
+    if (manager.config.earlyAnswer) await this.#answerEarly()
+  }
+
+  /**
+   * Put the middleware's early answer in front of AdonisJS's own handler
+   * on the Node.js server (created and listening by now). Left alone when
+   * the server has another number of request listeners than the one
+   * AdonisJS registers.
+   */
+  async #answerEarly() {
+    const server = await this.app.container.make('server')
+    const nodeServer = server.getNodeServer()
+    if (!nodeServer) return
+    const listeners = nodeServer.listeners('request') as RequestListener[]
+    if (listeners.length !== 1) {
+      debug('%d request listeners on the HTTP server: no early answer', listeners.length)
+      return
+    }
+    const middleware = await this.app.container.make(MaintenanceMiddleware)
+    const [handle] = listeners
+    nodeServer.removeListener('request', handle)
+    nodeServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!middleware.answerEarly(req, res)) handle(req, res)
+    })
   }
 
   async shutdown() {

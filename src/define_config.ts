@@ -115,6 +115,7 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       allowedPaths: config.allowedPaths ?? [],
       allow,
       bypassCookie: config.bypassCookie ?? 'site_maintenance_bypass',
+      earlyAnswer: config.earlyAnswer ?? true,
       staticPage:
         config.staticPage === false
           ? false

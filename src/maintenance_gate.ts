@@ -8,6 +8,8 @@
  */
 
 import { createHash } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import accepts from 'accepts'
 import { safeEqual } from '@adonisjs/core/helpers'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
@@ -105,11 +107,9 @@ export class MaintenanceGate {
     /**
      * The secret URL: hand out the bypass cookie and send the visitor home
      */
-    if (snapshot.bypassValue && SECRET_PATH.test(path)) {
-      if (safeEqual(hashSecret(path.slice(1)), state.secretHash!)) {
-        this.stats.recordBypassed(status)
-        return this.#grant(ctx, snapshot.bypassValue)
-      }
+    if (this.#isSecretPath(snapshot, path)) {
+      this.stats.recordBypassed(status)
+      return this.#grant(ctx, snapshot.bypassValue!)
     }
 
     const via = this.#bypass(ctx, snapshot, path)
@@ -121,6 +121,56 @@ export class MaintenanceGate {
 
     this.stats.recordAnswered(status)
     this.#answer(ctx, snapshot, path)
+  }
+
+  /**
+   * The maintenance answer written on the Node.js request, before AdonisJS
+   * builds its HTTP context, for a request that nothing could let
+   * through: not ONLINE, no redirect or allowed IPs configured, a path
+   * that is neither allowed nor the secret's, and no bypass cookie (nor,
+   * while PENDING, a session cookie) in its Cookie header. Anything else
+   * returns false and goes to the middleware, which decides in full; the
+   * checks here only ever send more requests there. Same status, headers
+   * and body as #answer().
+   */
+  answerEarly(req: IncomingMessage, res: ServerResponse): boolean {
+    const state = this.manager.state
+    if (state.status === 'online') return false
+    const snapshot = this.#snapshotOf(state)
+    if (snapshot.redirect || !snapshot.ips.isEmpty) return false
+    const path = rawPath(req.url ?? '/')
+    if (this.paths.matches(path)) return false
+    if (this.#isSecretPath(snapshot, path)) return false
+    const cookies = req.headers.cookie
+    if (cookies) {
+      if (snapshot.bypassValue && cookies.includes(`${this.manager.config.bypassCookie}=`)) {
+        return false
+      }
+      const sessionCookie = this.options.sessionCookie
+      if (state.status === 'pending' && sessionCookie && cookies.includes(`${sessionCookie}=`)) {
+        return false
+      }
+    }
+
+    this.stats.recordAnswered(state.status)
+    const json = wantsJson(req.headers.accept)
+    const body = json ? snapshot.json : this.manager.page.html(state)
+    res.writeHead(503, {
+      'Cache-Control': 'no-store',
+      'Retry-After': snapshot.retryAfter,
+      'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+    })
+    res.end(body)
+    return true
+  }
+
+  #isSecretPath(snapshot: Snapshot, path: string) {
+    return (
+      snapshot.bypassValue !== null &&
+      SECRET_PATH.test(path) &&
+      safeEqual(hashSecret(path.slice(1)), snapshot.state.secretHash!)
+    )
   }
 
   /**
@@ -188,7 +238,7 @@ export class MaintenanceGate {
     }
 
     response.status(503)
-    if (this.#wantsJson(ctx)) {
+    if (wantsJson(request.header('accept'))) {
       response.header('Content-Type', 'application/json; charset=utf-8')
       response.send(snapshot.json, false)
     } else {
@@ -205,14 +255,6 @@ export class MaintenanceGate {
   #mayRedirect(ctx: HttpContext, redirect: NonNullable<Snapshot['redirect']>, path: string) {
     if (redirect.host !== null && redirect.host !== ctx.request.host()) return true
     return redirect.path !== path && this.paths.matches(redirect.path)
-  }
-
-  #wantsJson(ctx: HttpContext) {
-    const accept = ctx.request.header('accept')
-    if (!accept) return false
-    const preferred = ctx.request.accepts(['html', 'json'])
-    if (preferred) return preferred === 'json'
-    return accept.includes('json')
   }
 
   #snapshotOf(state: MaintenanceState): Snapshot {
@@ -243,6 +285,25 @@ export class MaintenanceGate {
     return this.#snapshot
   }
 }
+
+/**
+ * Whether an Accept header prefers JSON to HTML, as `request.accepts()`
+ * negotiates it (the same library), remembered per header value: clients
+ * send a handful of distinct values
+ */
+export function wantsJson(accept: string | undefined): boolean {
+  if (!accept) return false
+  let json = negotiated.get(accept)
+  if (json === undefined) {
+    const preferred = accepts({ headers: { accept } } as IncomingMessage).type(['html', 'json'])
+    json = preferred ? preferred === 'json' : accept.includes('json')
+    if (negotiated.size >= 1000) negotiated.clear()
+    negotiated.set(accept, json)
+  }
+  return json
+}
+
+const negotiated = new Map<string, boolean>()
 
 /**
  * The bypass cookie's value: derived from the secret's hash, so it is

@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { ContainerResolver } from '@adonisjs/core/container'
 import type { ContainerBindings } from '@adonisjs/core/types'
@@ -86,6 +87,19 @@ export default class MaintenanceMiddleware {
       return next()
     }
     return this.#handle(ctx, next)
+  }
+
+  /**
+   * Called by the provider's hook on the Node.js server for every request,
+   * before AdonisJS builds its context: true when the maintenance answer
+   * was written (see MaintenanceGate.answerEarly). Only once this
+   * middleware has seen a request, which proves it is in the app's
+   * stacks, and never while ONLINE.
+   */
+  answerEarly(req: IncomingMessage, res: ServerResponse): boolean {
+    const gate = this.#gate
+    if (!gate || this.manager!.state.status === 'online') return false
+    return gate.answerEarly(req, res)
   }
 
   async #handle(ctx: HttpContext, next: NextFn) {

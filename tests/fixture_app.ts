@@ -164,6 +164,7 @@ export interface AppCounters {
   handlers: number
   sessionReads: number
   renders: number
+  contexts: number
 }
 
 /**

@@ -141,6 +141,7 @@ export function testConfig(
     allowedPaths: [],
     allow: [],
     bypassCookie: 'site_maintenance_bypass',
+    earlyAnswer: true,
     staticPage: false,
     view: 'site_maintenance/page',
     authSessionKey: 'auth_web',

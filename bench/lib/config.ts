@@ -30,6 +30,7 @@ export function benchConfig(
     allowedPaths: [],
     allow: [],
     bypassCookie: 'site_maintenance_bypass',
+    earlyAnswer: true,
     staticPage: false,
     view: 'site_maintenance/page',
     authSessionKey: 'auth_web',

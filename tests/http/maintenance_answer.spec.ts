@@ -8,6 +8,7 @@
  */
 
 import { test } from '@japa/runner'
+import { startServer } from '../fixture_app.ts'
 import { Client, bootSite, login, waitForLockFile, waitForStatus } from './helpers.ts'
 
 /**
@@ -71,6 +72,74 @@ test.group('HTTP | the maintenance answer', () => {
       .split('\n')
       .filter((line) => /"level":(50|60)/.test(line))
     assert.deepEqual(errors, [], 'nothing logged at error level')
+  }).timeout(60_000)
+
+  test('OFFLINE: requests nothing lets through are answered before AdonisJS builds a context, exactly as the middleware answers them', async ({
+    assert,
+  }) => {
+    const { app, server: early } = await bootSite('file')
+    const late = await startServer(app, { MAINTENANCE_EARLY_ANSWER: 'false' })
+    const { client: user } = await login(early)
+    const on = await app.ace([
+      'offline:on',
+      '--force',
+      '--retry=300',
+      '--secret=early-answer-secret',
+    ])
+    assert.equal(on.code, 0, on.stderr)
+    await waitForStatus(early, 503)
+    await waitForStatus(late, 503)
+
+    const requests: Array<[string, string, Record<string, string>]> = [
+      ['GET', '/', { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' }],
+      ['GET', '/api/ping', { accept: 'application/json' }],
+      ['GET', '/dashboard', { accept: 'application/json, text/html;q=0.5' }],
+      ['GET', '/no-such-page', {}],
+      ['HEAD', '/', {}],
+      ['POST', '/login', { accept: '*/*' }],
+      ['GET', '/', { cookie: 'adonis-session=s%3Aabc; other=1' }],
+    ]
+    /**
+     * http:request_completed fires once a response has finished: let the
+     * requests made so far land in the counts first
+     */
+    const counts = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      return { early: await early.counters(), late: await late.counters() }
+    }
+    const before = await counts()
+    for (const [method, path, headers] of requests) {
+      const what = `${method} ${path} ${JSON.stringify(headers)}`
+      const a = await new Client(early).request(method, path, { headers })
+      const b = await new Client(late).request(method, path, { headers })
+      assert.equal(a.status, 503, what)
+      assert.equal(a.status, b.status, what)
+      assert.equal(a.body, b.body, what)
+      for (const header of ['content-type', 'content-length', 'retry-after', 'cache-control']) {
+        assert.equal(a.headers[header], b.headers[header], `${header} of ${what}`)
+      }
+      assert.notProperty(a.headers, 'set-cookie', what)
+    }
+    const after = await counts()
+    assert.equal(after.early.contexts, before.early.contexts, 'no HTTP context built')
+    assert.equal(after.late.contexts - before.late.contexts, requests.length)
+
+    /**
+     * A logged-in user has no bypass while OFFLINE: answered early too.
+     * What may pass still goes to the middleware: the secret URL hands
+     * out the cookie, which then lets its holder in
+     */
+    assert.equal(await user.status('/dashboard'), 503)
+    const admin = new Client(early)
+    const secret = await admin.get('/early-answer-secret')
+    assert.equal(secret.status, 302)
+    assert.equal(await admin.status('/api/ping'), 200)
+    const last = await counts()
+    assert.equal(
+      last.early.contexts - after.early.contexts,
+      2,
+      'only the bypass requests reached AdonisJS'
+    )
   }).timeout(60_000)
 
   test('a redirect configured with --redirect answers GET with 302 and other methods with 307', async ({
