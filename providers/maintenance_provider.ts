@@ -154,7 +154,17 @@ export default class MaintenanceProvider {
     const [handle] = listeners
     nodeServer.removeListener('request', handle)
     nodeServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (!middleware.answerEarly(req, res)) handle(req, res)
+      let answered = false
+      try {
+        answered = middleware.answerEarly(req, res)
+      } catch (error) {
+        /**
+         * Never lose a request to the shortcut: AdonisJS takes it over
+         */
+        debug('early answer failed: %O', error)
+        answered = res.headersSent
+      }
+      if (!answered) handle(req, res)
     })
   }
 

@@ -244,3 +244,119 @@ test.group('MaintenanceGate', () => {
     assert.equal(absolute.response.getStatus(), 503)
   })
 })
+
+test.group('MaintenanceGate | early answer', () => {
+  function earlySite(overrides: Partial<MaintenanceState> = {}, configOverrides = {}) {
+    const early = { ...config, allow: [], ...configOverrides } as ResolvedMaintenanceConfig
+    const manager = {
+      state: { ...initialState(), status: 'offline', revision: 3, since: Date.now(), ...overrides },
+      config: early,
+      page: new MaintenancePage(early),
+    } as any
+    return new MaintenanceGate(manager, { sessionCookie: 'adonis-session' })
+  }
+
+  /**
+   * A raw Node.js request and response, as the HTTP server hands them over
+   */
+  function raw(url: string, requestHeaders: Record<string, string> = {}, method = 'GET') {
+    const req = new IncomingMessage(new Socket())
+    req.url = url
+    req.method = method
+    req.headers = { host: 'example.com', ...requestHeaders }
+    const res = new ServerResponse(req)
+    let body = ''
+    const headers: Record<string, string | number> = {}
+    const writeHead = res.writeHead.bind(res)
+    res.writeHead = ((status: number, given: Record<string, string | number>) => {
+      for (const [name, value] of Object.entries(given)) headers[name.toLowerCase()] = value
+      return writeHead(status, given)
+    }) as typeof res.writeHead
+    res.end = ((chunk?: string) => {
+      body = chunk ?? ''
+      return res
+    }) as typeof res.end
+    return { req, res, headers, body: () => body }
+  }
+
+  test('answers what nothing lets through with the same 503 as the middleware', ({ assert }) => {
+    const gate = earlySite()
+    for (const [accept, type] of [
+      ['text/html,application/xhtml+xml,*/*;q=0.8', 'text/html'],
+      ['application/json', 'application/json'],
+      ['application/json, text/html;q=0.5', 'application/json'],
+      ['', 'text/html'],
+    ]) {
+      const early = raw('/dashboard', accept ? { accept } : {})
+      assert.isTrue(gate.answerEarly(early.req, early.res), accept)
+      const ctx = context('/dashboard', { headers: accept ? { accept } : {} })
+      run(gate, ctx)
+
+      assert.equal(early.res.statusCode, 503, accept)
+      assert.equal(ctx.response.getStatus(), 503, accept)
+      assert.match(String(early.headers['content-type']), new RegExp(`^${type}`), accept)
+      assert.equal(early.headers['content-type'], ctx.response.getHeader('content-type'))
+      assert.equal(early.headers['retry-after'], ctx.response.getHeader('retry-after'))
+      assert.equal(early.headers['cache-control'], 'no-store')
+      assert.equal(early.body(), ctx.response.getBody(), accept)
+      assert.equal(early.headers['content-length'], Buffer.byteLength(early.body()))
+    }
+    assert.equal(gate.stats.answered, 8, 'both paths count their answers')
+  })
+
+  test('leaves to the middleware whatever might pass', ({ assert }) => {
+    const secret = 'let-me-in-2026'
+    const withSecret = { secretHash: hashSecret(secret) }
+    const cases: Array<[string, MaintenanceGate, ReturnType<typeof raw>]> = [
+      ['ONLINE', earlySite({ status: 'online' }), raw('/')],
+      ['an allowed path', earlySite(), raw('/health')],
+      ['an allowed prefix', earlySite(), raw('/maintenance/logo.svg')],
+      ['allowed IPs configured', earlySite({}, { allow: ['192.0.2.0/24'] }), raw('/')],
+      ['allowed IPs in the state', earlySite({ allow: ['192.0.2.7'] }), raw('/')],
+      ['a redirect', earlySite({ redirect: 'https://status.example.org/' }), raw('/')],
+      ['the secret URL', earlySite(withSecret), raw(`/${secret}`)],
+      [
+        'a bypass cookie',
+        earlySite(withSecret),
+        raw('/', { cookie: 'a=1; site_maintenance_bypass=whatever' }),
+      ],
+      [
+        'PENDING with a session cookie',
+        earlySite({ status: 'pending', drainStartedAt: Date.now() }),
+        raw('/', { cookie: 'adonis-session=s%3Aabc' }),
+      ],
+    ]
+    for (const [what, gate, request] of cases) {
+      assert.isFalse(gate.answerEarly(request.req, request.res), what)
+      assert.isFalse(request.res.headersSent, what)
+    }
+  })
+
+  test('answers lookalikes of what might pass', ({ assert }) => {
+    const withSecret = { secretHash: hashSecret('let-me-in-2026') }
+    const cases: Array<[string, MaintenanceGate, ReturnType<typeof raw>]> = [
+      ['a wrong secret', earlySite(withSecret), raw('/let-me-in-2027')],
+      ['a path like an allowed one', earlySite(), raw('/health/../admin')],
+      [
+        'a bypass cookie without a secret in force',
+        earlySite(),
+        raw('/', { cookie: 'site_maintenance_bypass=x' }),
+      ],
+      [
+        'OFFLINE with a session cookie',
+        earlySite(),
+        raw('/', { cookie: 'adonis-session=s%3Aabc' }),
+      ],
+      [
+        'PENDING without a session cookie',
+        earlySite({ status: 'pending', drainStartedAt: Date.now() }),
+        raw('/', { cookie: 'other=1' }),
+      ],
+      ['HEAD', earlySite(), raw('/', {}, 'HEAD')],
+    ]
+    for (const [what, gate, request] of cases) {
+      assert.isTrue(gate.answerEarly(request.req, request.res), what)
+      assert.equal(request.res.statusCode, 503, what)
+    }
+  })
+})
