@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import { readFileSync } from 'node:fs'
 import type { Edge } from 'edge.js'
 import type { PluginFn, TagContract } from 'edge.js/types'
 import debug from '../debug.ts'
@@ -15,24 +16,20 @@ import type { PageData, PageRenderer } from '../maintenance_page.ts'
 import type { MaintenanceStatus } from '../types.ts'
 
 /**
- * The Edge disk holding the package's templates. It has no `components`
- * directory on purpose: Edge lists the components of every disk each time
- * a renderer is created (once per request, by the session middleware) and
- * its cache setting does not turn that off, so the banner's tag is
- * registered by this plugin instead of discovered.
+ * The banner template, shipped next to the compiled plugin
+ * (`build/src/plugins/edge/banner.edge`)
  */
-export const EDGE_DISK = 'maintenance'
+export const BANNER_TEMPLATE = new URL('./edge/banner.edge', import.meta.url)
 
 /**
- * The directory mounted as the `maintenance` disk. Shipped next to the
- * compiled plugin (`build/src/plugins/edge/`).
+ * The name the banner is registered under, for `@!component()`.
+ * Registered in memory rather than mounted as a disk: Edge looks for a
+ * `components` directory in every mounted disk each time a renderer is
+ * created (once per request, by the session middleware) and its cache
+ * setting does not turn that off, so a disk would cost every request of
+ * the app a file system call.
  */
-export const EDGE_VIEWS = new URL('./edge/', import.meta.url)
-
-/**
- * The banner component
- */
-export const BANNER_COMPONENT = `${EDGE_DISK}::banner`
+export const BANNER_COMPONENT = 'maintenance::banner'
 
 /**
  * Props of the banner component
@@ -179,13 +176,19 @@ export class MaintenanceGlobal {
 }
 
 /**
- * Edge plugin: mounts the package's templates as the `maintenance` disk
- * (banner component) and registers the `maintenance` global
+ * Edge plugin: registers the banner template and its tag, and the
+ * `maintenance` global
  */
 export function edgePluginMaintenance(manager: ManagerView): PluginFn<undefined> {
   return (edge) => {
     debug('registering the maintenance global and banner tag with edge')
-    edge.mount(EDGE_DISK, EDGE_VIEWS)
+    /**
+     * Edge refuses to register a template twice (the plugin runs once
+     * per app; tests boot several apps on Edge's shared instance)
+     */
+    if (!(BANNER_COMPONENT in edge.loader.templates)) {
+      edge.registerTemplate(BANNER_COMPONENT, { template: readFileSync(BANNER_TEMPLATE, 'utf8') })
+    }
     edge.global('maintenance', new MaintenanceGlobal(manager, edge))
     edge.registerTag(bannerTag(edge))
   }
@@ -197,7 +200,7 @@ export function edgePluginMaintenance(manager: ManagerView): PluginFn<undefined>
  */
 function bannerTag(edge: Edge): TagContract {
   return {
-    tagName: `${EDGE_DISK}.banner`,
+    tagName: 'maintenance.banner',
     block: true,
     seekable: true,
     compile(parser, buffer, token) {
