@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { FileStore } from '../src/stores/file.ts'
-import { AppInstance } from './lib/app.ts'
+import { type AppEnv, AppInstance } from './lib/app.ts'
 import { benchConfig } from './lib/config.ts'
 import { type LoadResult, load, loader } from './lib/load.ts'
 import { log, median, round, sleep } from './lib/stats.ts'
@@ -148,29 +148,67 @@ async function waitFor(instance: AppInstance, status: number) {
   throw new Error(`:${instance.port} never answered ${status}`)
 }
 
+/**
+ * The bench app's middleware stacks (bench/app/start/kernel.ts)
+ */
+export type Stack = 'kit' | 'minimal'
+
 export interface OverheadResult {
+  stack: Stack
   loader: string
   connections: number
   rounds: number
   seconds: number
+  /**
+   * The bare app against a second instance of itself: how far from 1 a
+   * ratio strays with no difference at all
+   */
+  calibration: PairResult
   online_anonymous: PairResult
   online_logged_in: PairResult
   pending_logged_in: PairResult
   pending_anonymous: PairResult
   offline_html: PairResult
   offline_json: PairResult
+  /**
+   * OFFLINE HTML with `earlyAnswer: false`: the middleware's own answer
+   */
+  offline_html_middleware: PairResult
   log_lines_per_10k_offline: number
   offline_10k_rps: number
-  offline_soak: {
+  /**
+   * Only run on the kit stack
+   */
+  offline_soak?: {
     seconds: number
     connections: number
+    warmup_seconds: number
     requests: number
-    rss_start_mb: number
-    rss_end_mb: number
     /**
-     * RSS at the end ÷ at the start, minus 1 (target: within ±0.10)
+     * Idle, after the -c 50 rounds, before the warm-up at -c 200
+     */
+    rss_idle_mb: number
+    /**
+     * After the warm-up: the start of the soak
+     */
+    rss_start_mb: number
+    /**
+     * After the first and the second run of `seconds`
+     */
+    rss_end_mb: number
+    rss_second_end_mb: number
+    /**
+     * RSS after the first run ÷ at the start, minus 1 (target: within ±0.10)
      */
     rss_change: number
+    /**
+     * After the second run ÷ after the first, minus 1: growth that goes on
+     * once warm would be a leak
+     */
+    rss_second_change: number
+    /**
+     * Over both runs
+     */
     log_lines: number
   }
 }
@@ -186,17 +224,19 @@ function rssMegabytes(instance: AppInstance): number {
   return round(kilobytes / 1024, 1)
 }
 
-export async function benchOverhead(quick: boolean): Promise<OverheadResult> {
-  const rounds = quick ? 2 : 6
-  const seconds = quick ? 2 : 5
+export async function benchOverhead(quick: boolean, stack: Stack): Promise<OverheadResult> {
+  const rounds = quick ? 2 : 10
+  const seconds = quick ? 2 : 4
   const directory = await mkdtemp(join(tmpdir(), 'site-maintenance-bench-'))
   const stateDir = join(directory, 'state')
   const store = new FileStore(stateDir)
   const manager = new MaintenanceManager(
     benchConfig(store, { lockFile: join(directory, 'down-bench') })
   )
-  const app = (port: number, withMaintenance: boolean, tag: string) =>
+  const app = (port: number, withMaintenance: boolean, tag: string, extra: AppEnv = {}) =>
     new AppInstance(port, {
+      ...extra,
+      BENCH_STACK: stack,
       BENCH_MAINTENANCE: String(withMaintenance),
       MAINTENANCE_STORE: 'file',
       MAINTENANCE_DIR: stateDir,
@@ -224,8 +264,30 @@ export async function benchOverhead(quick: boolean): Promise<OverheadResult> {
       b: { instance: without, headers: b[0], expect: b[1] },
     })
 
-    log('overhead: ONLINE')
+    log(`overhead (${stack} stack): ONLINE`)
     await waitFor(withIt, 200)
+
+    /**
+     * The noise floor: B against a second instance of B, the package in
+     * neither, measured the same way
+     */
+    const twin = app(39303, false, 'd')
+    let calibration: PairResult
+    try {
+      await twin.ready()
+      calibration = await compare(
+        {
+          name: 'calibration, the bare app against itself',
+          a: { instance: twin, headers: html, expect: 200 },
+          b: { instance: without, headers: html, expect: 200 },
+        },
+        rounds,
+        seconds
+      )
+    } finally {
+      await twin.stop()
+    }
+
     const onlineAnonymous = await compare(
       pair('ONLINE anonymous', [html, 200], [html, 200]),
       rounds,
@@ -245,7 +307,7 @@ export async function benchOverhead(quick: boolean): Promise<OverheadResult> {
      * PENDING: a live session in the census keeps the drain going; the
      * bench user logged in before it began and passes
      */
-    log('overhead: PENDING')
+    log(`overhead (${stack} stack): PENDING`)
     await store.touchSession('bench-someone-else', 99, Date.now() + 3_600_000)
     const pending = await manager.activate({ timeout: 3_600_000 })
     if (pending.state.status !== 'pending') throw new Error('the site did not go PENDING')
@@ -265,7 +327,7 @@ export async function benchOverhead(quick: boolean): Promise<OverheadResult> {
       seconds
     )
 
-    log('overhead: OFFLINE')
+    log(`overhead (${stack} stack): OFFLINE`)
     await manager.activate({ force: true })
     await sleep(1200)
     const offlineHtml = await compare(
@@ -278,6 +340,28 @@ export async function benchOverhead(quick: boolean): Promise<OverheadResult> {
       rounds,
       seconds
     )
+
+    /**
+     * The same HTML answer written by the middleware (earlyAnswer: false),
+     * from a third instance of A
+     */
+    const late = app(39302, true, 'c', { MAINTENANCE_EARLY_ANSWER: 'false' })
+    let offlineHtmlMiddleware: PairResult
+    try {
+      await late.ready()
+      await waitFor(late, 503)
+      offlineHtmlMiddleware = await compare(
+        {
+          name: 'OFFLINE HTML answer by the middleware vs normal route',
+          a: { instance: late, headers: html, expect: 503 },
+          b: { instance: without, headers: html, expect: 200 },
+        },
+        rounds,
+        seconds
+      )
+    } finally {
+      await late.stop()
+    }
 
     /**
      * Log lines written while answering exactly 10,000 OFFLINE requests
@@ -295,53 +379,75 @@ export async function benchOverhead(quick: boolean): Promise<OverheadResult> {
     log(`overhead: ${logLines} log lines while answering 10,000 OFFLINE requests`)
 
     /**
-     * A crowd pressing reload: memory and the log stay flat
+     * A crowd pressing reload: memory and the log stay flat. The process
+     * first grows to what 200 connections need (V8's heap, socket
+     * buffers) during a warm-up; the soak is read from there, and a second
+     * run of the same length tells growth that goes on (a leak) from
+     * growth that has settled.
      */
-    const soakSeconds = quick ? 10 : 60
-    log(`overhead: OFFLINE soak, ${soakSeconds} s at -c ${SOAK_CONNECTIONS}`)
-    await sleep(500)
-    const rssStart = rssMegabytes(withIt)
-    const linesStart = withIt.lines
-    const soak = await load({
-      url: withIt.url('/ping'),
-      connections: SOAK_CONNECTIONS,
-      seconds: soakSeconds,
-      headers: html,
-    })
-    await sleep(500)
-    const rssEnd = rssMegabytes(withIt)
-    const offlineSoak = {
-      seconds: soakSeconds,
-      connections: SOAK_CONNECTIONS,
-      requests: soak.total,
-      rss_start_mb: rssStart,
-      rss_end_mb: rssEnd,
-      rss_change: round(rssEnd / rssStart - 1, 3),
-      log_lines: withIt.lines - linesStart,
-    }
-    log(
-      `overhead: soak answered ${soak.total} requests; RSS ${rssStart} → ${rssEnd} MB, ${offlineSoak.log_lines} log lines`
-    )
+    const offlineSoak = stack === 'kit' ? await soak(withIt, quick, html) : undefined
 
     await manager.deactivate()
     return {
+      stack,
       loader: loader(),
       connections: CONNECTIONS,
       rounds,
       seconds,
+      calibration,
       online_anonymous: onlineAnonymous,
       online_logged_in: onlineLoggedIn,
       pending_logged_in: pendingLoggedIn,
       pending_anonymous: pendingAnonymous,
       offline_html: offlineHtml,
       offline_json: offlineJson,
+      offline_html_middleware: offlineHtmlMiddleware,
       log_lines_per_10k_offline: logLines,
       offline_10k_rps: Math.round(tenK.rps),
-      offline_soak: offlineSoak,
+      ...(offlineSoak ? { offline_soak: offlineSoak } : {}),
     }
   } finally {
     await Promise.all([withIt.stop(), without.stop()])
     await manager.stop().catch(() => {})
     await rm(directory, { recursive: true, force: true })
   }
+}
+
+async function soak(instance: AppInstance, quick: boolean, headers: Record<string, string>) {
+  const seconds = quick ? 10 : 60
+  const warmupSeconds = quick ? 3 : 15
+  const crowd = (time: number) =>
+    load({ url: instance.url('/ping'), connections: SOAK_CONNECTIONS, seconds: time, headers })
+  log(
+    `overhead: OFFLINE soak, ${warmupSeconds} s warm-up then 2 × ${seconds} s at -c ${SOAK_CONNECTIONS}`
+  )
+  await sleep(500)
+  const rssIdle = rssMegabytes(instance)
+  const linesStart = instance.lines
+  await crowd(warmupSeconds)
+  await sleep(500)
+  const rssStart = rssMegabytes(instance)
+  const first = await crowd(seconds)
+  await sleep(500)
+  const rssEnd = rssMegabytes(instance)
+  const second = await crowd(seconds)
+  await sleep(500)
+  const rssSecondEnd = rssMegabytes(instance)
+  const result = {
+    seconds,
+    connections: SOAK_CONNECTIONS,
+    warmup_seconds: warmupSeconds,
+    requests: first.total + second.total,
+    rss_idle_mb: rssIdle,
+    rss_start_mb: rssStart,
+    rss_end_mb: rssEnd,
+    rss_second_end_mb: rssSecondEnd,
+    rss_change: round(rssEnd / rssStart - 1, 3),
+    rss_second_change: round(rssSecondEnd / rssEnd - 1, 3),
+    log_lines: instance.lines - linesStart,
+  }
+  log(
+    `overhead: soak answered ${result.requests} requests; RSS idle ${rssIdle}, warm ${rssStart} → ${rssEnd} → ${rssSecondEnd} MB, ${result.log_lines} log lines`
+  )
+  return result
 }

@@ -17,7 +17,7 @@ import { DatabaseStore } from '../src/stores/database.ts'
 import { FileStore } from '../src/stores/file.ts'
 import { RedisStore } from '../src/stores/redis.ts'
 import type { MaintenanceStoreContract } from '../src/types.ts'
-import { type AppEnv, AppInstance, ace, middlewareLanded } from './lib/app.ts'
+import { type AppEnv, AppInstance, ace } from './lib/app.ts'
 import { benchConfig } from './lib/config.ts'
 import { createDatabase, createTables, dropTables, tableNames } from './lib/databases.ts'
 import { log, round, sleep, summarise } from './lib/stats.ts'
@@ -184,7 +184,7 @@ export async function propagationOn(
   repeats: number,
   basePort: number
 ): Promise<PropagationResult> {
-  const kind: PropagationResult['probe'] = middlewareLanded() ? 'http-503' : 'state'
+  const kind: PropagationResult['probe'] = 'http-503'
   const directory = await mkdtemp(join(tmpdir(), 'site-maintenance-bench-'))
   const { env, cleanup, manager } = await backend(store, directory)
   const instances: AppInstance[] = []

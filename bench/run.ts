@@ -8,7 +8,7 @@
  */
 
 /**
- * `npm run bench [-- --json] [--only=census|propagation|overhead] [--quick]`
+ * `npm run bench [-- --json] [--only=census|propagation|overhead] [--stack=kit|minimal] [--quick]`
  *
  * Not part of `npm test`. Needs the local PostgreSQL, MariaDB and Redis
  * that bin/setup.ts brings up. Everything runs on loopback, with bounded
@@ -19,19 +19,21 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { loadavg as osLoadavg } from 'node:os'
 import { benchCensus, type CensusResult } from './census.ts'
 import { BENCH_DATABASES } from './lib/databases.ts'
-import { middlewareLanded } from './lib/app.ts'
-import { benchOverhead, type OverheadResult } from './overhead.ts'
+import { buildApp } from './lib/app.ts'
+import { benchOverhead, type OverheadResult, type Stack } from './overhead.ts'
 import { benchPropagation, type PropagationResult } from './propagation.ts'
 import { log } from './lib/stats.ts'
 import { machine } from './lib/machine.ts'
 
 const SECTIONS = ['census', 'propagation', 'overhead'] as const
 const PAIRS = [
+  'calibration',
   'online_anonymous',
   'online_logged_in',
   'pending_logged_in',
   'offline_html',
   'offline_json',
+  'offline_html_middleware',
   'pending_anonymous',
 ] as const
 type Section = (typeof SECTIONS)[number]
@@ -39,6 +41,16 @@ type Section = (typeof SECTIONS)[number]
 const args = process.argv.slice(2)
 const json = args.includes('--json')
 const quick = args.includes('--quick')
+const stackArg = args.find((arg) => arg.startsWith('--stack='))
+const stacks = (
+  stackArg ? stackArg.slice('--stack='.length).split(',') : ['kit', 'minimal']
+) as Stack[]
+for (const stack of stacks) {
+  if (stack !== 'kit' && stack !== 'minimal') {
+    process.stderr.write(`Unknown stack "${stack}". Use --stack=kit|minimal\n`)
+    process.exit(2)
+  }
+}
 const onlyArg = args.find((arg) => arg.startsWith('--only='))
 const only = onlyArg ? (onlyArg.slice('--only='.length).split(',') as Section[]) : [...SECTIONS]
 for (const section of only) {
@@ -78,6 +90,8 @@ if (only.includes('census')) {
   printCensus(census)
 }
 
+if (only.includes('propagation') || only.includes('overhead')) await buildApp()
+
 if (only.includes('propagation')) {
   const propagation = await benchPropagation(quick)
   results.propagation_ms = Object.fromEntries(
@@ -96,19 +110,27 @@ if (only.includes('propagation')) {
 }
 
 if (only.includes('overhead')) {
-  if (middlewareLanded()) {
-    const overhead = await benchOverhead(quick)
+  /**
+   * The targets are read on the kit stack (the starter kit's middleware,
+   * what the sites that use the package run); the minimal stack is the
+   * stricter reading, where the package's cost weighs most
+   */
+  for (const stack of stacks) {
+    const overhead = await benchOverhead(quick, stack)
+    const prefix = stack === 'kit' ? '' : `${stack}_`
     for (const name of PAIRS) {
-      results[`ratio_${name}`] = overhead[name].ratio
-      results[`p99_ratio_${name}`] = overhead[name].p99_ratio
+      results[`ratio_${prefix}${name}`] = overhead[name].ratio
+      results[`p99_ratio_${prefix}${name}`] = overhead[name].p99_ratio
     }
-    results.log_lines_per_10k_offline = overhead.log_lines_per_10k_offline
-    results.rss_change_offline_soak = overhead.offline_soak.rss_change
-    results.log_lines_offline_soak = overhead.offline_soak.log_lines
-    results.overhead = overhead
+    results[`log_lines_per_10k_offline${prefix ? `_${stack}` : ''}`] =
+      overhead.log_lines_per_10k_offline
+    if (overhead.offline_soak) {
+      results.rss_change_offline_soak = overhead.offline_soak.rss_change
+      results.rss_second_change_offline_soak = overhead.offline_soak.rss_second_change
+      results.log_lines_offline_soak = overhead.offline_soak.log_lines
+    }
+    results[stack === 'kit' ? 'overhead' : `overhead_${stack}`] = overhead
     printOverhead(overhead)
-  } else {
-    log('overhead: skipped, src/maintenance_middleware.ts is not there yet')
   }
 }
 
@@ -149,17 +171,20 @@ function printPropagation(propagation: Partial<Record<string, PropagationResult>
 function printOverhead(overhead: OverheadResult) {
   const lines = [
     '',
-    `## Request path (${overhead.loader} -c ${overhead.connections}, ${overhead.rounds} interleaved rounds of ${overhead.seconds} s; medians)`,
+    `## Request path, ${overhead.stack} stack (${overhead.loader} -c ${overhead.connections}, ${overhead.rounds} interleaved rounds of ${overhead.seconds} s; medians)`,
     '',
     '| scenario | with the middleware | without | ratio (req/s) | paired ratio | p99 with / without (ms) | p99 ratio |',
     '|---|---|---|---|---|---|---|',
   ]
   const labels: Record<(typeof PAIRS)[number], string> = {
+    calibration: 'calibration: the bare app ÷ a second instance of it',
     online_anonymous: 'ONLINE anonymous',
     online_logged_in: 'ONLINE logged in (presence tracking)',
     pending_logged_in: 'PENDING logged-in user passing',
     offline_html: 'OFFLINE answer, HTML ÷ normal route',
     offline_json: 'OFFLINE answer, JSON ÷ normal route',
+    offline_html_middleware:
+      'OFFLINE answer by the middleware (earlyAnswer: false), HTML ÷ normal route',
     pending_anonymous: 'PENDING anonymous answer ÷ normal route',
   }
   for (const name of PAIRS) {
@@ -170,10 +195,16 @@ function printOverhead(overhead: OverheadResult) {
   }
   lines.push(
     '',
-    `Log lines while answering 10,000 OFFLINE requests: ${overhead.log_lines_per_10k_offline}`,
-    '',
-    `OFFLINE soak (${overhead.offline_soak.seconds} s at -c ${overhead.offline_soak.connections}, ${overhead.offline_soak.requests} requests): RSS ${overhead.offline_soak.rss_start_mb} → ${overhead.offline_soak.rss_end_mb} MB (${overhead.offline_soak.rss_change >= 0 ? '+' : ''}${(overhead.offline_soak.rss_change * 100).toFixed(1)} %), ${overhead.offline_soak.log_lines} log lines`
+    `Log lines while answering 10,000 OFFLINE requests: ${overhead.log_lines_per_10k_offline}`
   )
+  const soak = overhead.offline_soak
+  if (soak) {
+    const percent = (change: number) => `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %`
+    lines.push(
+      '',
+      `OFFLINE soak (${soak.warmup_seconds} s warm-up, then 2 × ${soak.seconds} s at -c ${soak.connections}, ${soak.requests} requests): RSS idle ${soak.rss_idle_mb} MB, warm ${soak.rss_start_mb} → ${soak.rss_end_mb} MB (${percent(soak.rss_change)}) → ${soak.rss_second_end_mb} MB (${percent(soak.rss_second_change)}), ${soak.log_lines} log lines`
+    )
+  }
   process.stdout.write(lines.join('\n') + '\n')
 }
 

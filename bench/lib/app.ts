@@ -7,24 +7,47 @@
  * file that was distributed with this source code.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { sleep } from './stats.ts'
+import { promisify } from 'node:util'
+import { log, sleep } from './stats.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const APP_ROOT = join(ROOT, 'bench/app')
+const DIST = join(ROOT, 'tmp/bench-dist')
+const APP_ROOT = join(DIST, 'bench/app')
 
 /**
- * The package's HTTP middleware, once it exists. Until then the bench app
- * runs without it and the propagation probe reads the in-memory status.
+ * Compile the bench app and the package's sources to JavaScript, as a
+ * production deployment runs them: under a TypeScript loader every
+ * dynamic import() made while serving a request (shield's middleware and
+ * Lucid's user provider make some) goes through the loader's hooks, which
+ * costs the bare app about a fifth of its CPU and would dilute the
+ * package's share
  */
-export function middlewareLanded() {
-  return (
-    existsSync(join(ROOT, 'src/maintenance_middleware.ts')) &&
-    existsSync(join(ROOT, 'src/presence_middleware.ts'))
+export async function buildApp() {
+  log('building the bench app (tsc -p bench/tsconfig.app.json)')
+  await rm(DIST, { recursive: true, force: true })
+  await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'bench/tsconfig.app.json')],
+    { cwd: ROOT }
   )
+  /**
+   * tsc leaves some lazy `() => import('./x.ts')` as they are
+   */
+  for (const file of await readdir(DIST, { recursive: true })) {
+    if (!file.endsWith('.js')) continue
+    const source = await readFile(join(DIST, file), 'utf8')
+    const fixed = source.replace(/import\((['"])(\.{1,2}\/[^'"]+)\.ts\1\)/g, 'import($1$2.js$1)')
+    if (fixed !== source) await writeFile(join(DIST, file), fixed)
+  }
+  await cp(join(ROOT, 'bench/app/public'), join(APP_ROOT, 'public'), { recursive: true })
+  await cp(join(ROOT, 'src/plugins/edge'), join(DIST, 'src/plugins/edge'), {
+    recursive: true,
+    filter: (source) => !source.endsWith('.ts'),
+  })
 }
 
 export interface AppEnv {
@@ -44,24 +67,20 @@ export class AppInstance {
     readonly port: number,
     env: AppEnv
   ) {
-    this.child = spawn(
-      process.execPath,
-      ['--import=@poppinss/ts-exec', join(APP_ROOT, 'bin/server.ts')],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH!,
-          HOME: process.env.HOME ?? '/tmp',
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          NODE_ENV: 'production',
-          LOG_LEVEL: 'info',
-          APP_KEY: 'averylongrandomsecretkeyforthebench',
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }
-    )
+    this.child = spawn(process.execPath, [join(APP_ROOT, 'bin/server.js')], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME ?? '/tmp',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'info',
+        APP_KEY: 'averylongrandomsecretkeyforthebench',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     this.child.stdout!.setEncoding('utf8')
     this.child.stderr!.setEncoding('utf8')
     this.#ready = new Promise<void>((resolve, reject) => {
@@ -119,24 +138,20 @@ export class AppInstance {
 export function ace(args: string[], env: AppEnv) {
   return new Promise<{ code: number | null; output: string; exitedAt: number }>(
     (resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ['--import=@poppinss/ts-exec', join(APP_ROOT, 'bin/console.ts'), ...args],
-        {
-          cwd: ROOT,
-          env: {
-            PATH: process.env.PATH!,
-            HOME: process.env.HOME ?? '/tmp',
-            HOST: '127.0.0.1',
-            PORT: '0',
-            NODE_ENV: 'production',
-            LOG_LEVEL: 'info',
-            APP_KEY: 'averylongrandomsecretkeyforthebench',
-            ...env,
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        }
-      )
+      const child = spawn(process.execPath, [join(APP_ROOT, 'bin/console.js'), ...args], {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH!,
+          HOME: process.env.HOME ?? '/tmp',
+          HOST: '127.0.0.1',
+          PORT: '0',
+          NODE_ENV: 'production',
+          LOG_LEVEL: 'info',
+          APP_KEY: 'averylongrandomsecretkeyforthebench',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
       let output = ''
       child.stdout.on('data', (chunk) => (output += chunk))
       child.stderr.on('data', (chunk) => (output += chunk))

@@ -1,7 +1,7 @@
-import { defineConfig } from '@adonisjs/auth'
-import { symbols } from '@adonisjs/auth'
-import { sessionGuard } from '@adonisjs/auth/session'
+import { defineConfig, symbols } from '@adonisjs/auth'
+import { sessionGuard, sessionUserProvider } from '@adonisjs/auth/session'
 import type { SessionGuardUser, SessionUserProviderContract } from '@adonisjs/auth/types/session'
+import env from '../start/env.ts'
 
 export interface BenchUser {
   id: number
@@ -9,8 +9,8 @@ export interface BenchUser {
 }
 
 /**
- * Users held in memory: the benchmark measures the request path, not a
- * user table
+ * The minimal stack's users, held in memory: it measures the request
+ * path without a user table
  */
 export const users = new Map<number, BenchUser>(
   Array.from({ length: 10 }, (_, index) => [index + 1, { id: index + 1, email: `u${index}@x.t` }])
@@ -29,9 +29,18 @@ class MemoryUserProvider implements SessionUserProviderContract<BenchUser> {
   }
 }
 
+/**
+ * The kit stack loads users from SQLite with Lucid, as the starter kits do
+ */
 export default defineConfig({
   default: 'web',
   guards: {
-    web: sessionGuard({ useRememberMeTokens: false, provider: new MemoryUserProvider() }),
+    web: sessionGuard({
+      useRememberMeTokens: false,
+      provider:
+        env.get('BENCH_STACK', 'kit') === 'kit'
+          ? sessionUserProvider({ model: () => import('../app/models/user.ts') })
+          : new MemoryUserProvider(),
+    }),
   },
 }) as unknown

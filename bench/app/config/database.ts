@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import env from '../start/env.ts'
 import { defineConfig } from '@adonisjs/lucid'
 
@@ -7,6 +9,14 @@ export default defineConfig({
     sqlite: {
       client: 'better-sqlite3',
       connection: { filename: env.get('SQLITE_FILE', '/tmp/site-maintenance-bench.sqlite3') },
+      useNullAsDefault: true,
+    },
+    /**
+     * The kit stack's users table (read-only once seeded)
+     */
+    users: {
+      client: 'better-sqlite3',
+      connection: { filename: join(tmpdir(), 'site-maintenance-bench-users.sqlite3') },
       useNullAsDefault: true,
     },
     pg: {

@@ -17,4 +17,5 @@ export default defineConfig({
   lockFile: env.get('MAINTENANCE_LOCK_FILE', 'tmp/maintenance/down'),
   staticPage: env.get('MAINTENANCE_STATIC_PAGE'),
   refreshInterval: env.get('MAINTENANCE_REFRESH', '1s'),
+  earlyAnswer: env.get('MAINTENANCE_EARLY_ANSWER', true),
 })
