@@ -139,9 +139,21 @@ test.group('Edge plugin | banner', (group) => {
     return () => setup.app.terminate()
   })
 
+  test("registers no disk or template with the app's Edge", async ({ assert }) => {
+    /**
+     * Edge lists every disk's components and every registered template
+     * each time a renderer is created (once per request): the banner
+     * must not add to that
+     */
+    await render('@!maintenance.banner()')
+    await goPending(manager)
+    assert.include(await render('@!maintenance.banner()'), 'sm-banner')
+    assert.notProperty(edge.loader.mounted, 'maintenance')
+    assert.deepEqual(Object.keys(edge.loader.templates), [])
+  })
+
   test('renders nothing while online', async ({ assert }) => {
     assert.equal(squash(await render('@!maintenance.banner()')), '')
-    assert.equal(squash(await render("@!component('maintenance::banner')")), '')
     assert.equal(
       squash(await render('{{{ maintenance.banner() }}}|{{ maintenance.banner() }}')),
       '|'
@@ -166,17 +178,16 @@ test.group('Edge plugin | banner', (group) => {
     assert.notMatch(html, /\bsrc=/, 'no external assets')
   })
 
-  test('the helper and the component render the same banner', async ({ assert }) => {
+  test('the tag and the helper render the same banner', async ({ assert }) => {
     await goPending(manager, 'Same')
     const strip = (html: string) =>
       squash(html)
         .replace(/data-left="\d+"/, '')
         .replace(/\d+ s/, '')
     const tag = await render('@!maintenance.banner()')
-    const component = await render("@!component('maintenance::banner')")
     const helper = await render('{{{ maintenance.banner() }}}')
     const escapedHelper = await render('{{ maintenance.banner() }}')
-    assert.equal(strip(component), strip(tag))
+    assert.include(tag, 'class="sm-banner sm-banner--pending"')
     assert.equal(strip(helper), strip(tag))
     assert.equal(strip(escapedHelper), strip(tag))
   })
@@ -192,6 +203,10 @@ test.group('Edge plugin | banner', (group) => {
 
     const given = await render("{{{ maintenance.banner({ nonce: 'given' }) }}}")
     assert.include(given, '<script nonce="given">')
+    const overridden = await render("@!maintenance.banner({ nonce: 'mine' })", {
+      cspNonce: 'shield-nonce',
+    })
+    assert.include(overridden, '<script nonce="mine">')
   })
 
   test('tells bypass holders that the site is offline', async ({ assert }) => {

@@ -8,7 +8,7 @@
  */
 
 import { readFileSync } from 'node:fs'
-import type { Edge } from 'edge.js'
+import { Edge } from 'edge.js'
 import type { PluginFn, TagContract } from 'edge.js/types'
 import debug from '../debug.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
@@ -22,17 +22,7 @@ import type { MaintenanceStatus } from '../types.ts'
 export const BANNER_TEMPLATE = new URL('./edge/banner.edge', import.meta.url)
 
 /**
- * The name the banner is registered under, for `@!component()`.
- * Registered in memory rather than mounted as a disk: Edge looks for a
- * `components` directory in every mounted disk each time a renderer is
- * created (once per request, by the session middleware) and its cache
- * setting does not turn that off, so a disk would cost every request of
- * the app a file system call.
- */
-export const BANNER_COMPONENT = 'maintenance::banner'
-
-/**
- * Props of the banner component
+ * Props of the banner
  */
 export interface BannerProps {
   /**
@@ -48,6 +38,28 @@ export interface BannerProps {
 }
 
 type ManagerView = Pick<MaintenanceManager, 'state' | 'config' | 'page'>
+
+/**
+ * The banner is rendered by an Edge instance of its own, never by the
+ * app's. Anything registered with the app's instance (a mounted disk, a
+ * template) costs every request of the app: Edge lists the components of
+ * all its disks and templates each time a renderer is created (once per
+ * request, by the session middleware), and its cache setting does not
+ * turn that off. This instance works only when a banner is shown.
+ */
+let bannerEdge: Edge | null = null
+
+function renderBanner(state: {
+  maintenance: MaintenanceGlobal
+  dismissible: boolean
+  nonce?: string
+}) {
+  if (!bannerEdge) {
+    bannerEdge = new Edge({ cache: true })
+    bannerEdge.registerTemplate('banner', { template: readFileSync(BANNER_TEMPLATE, 'utf8') })
+  }
+  return bannerEdge.renderSync('banner', state)
+}
 
 /**
  * Time left, as the banner shows it: "1 h 05 min", "12 min 05 s", "42 s";
@@ -153,12 +165,16 @@ export class MaintenanceGlobal {
 
   /**
    * The banner's HTML, for `{{{ maintenance.banner() }}}`; empty when
-   * online. The `@!maintenance.banner()` tag is the same component.
+   * online. The `@!maintenance.banner()` tag calls it too.
    */
   banner(props: BannerProps = {}) {
     const html = this.online
       ? ''
-      : this.#edge.renderRawSync(`@!component('${BANNER_COMPONENT}', props)`, { props })
+      : renderBanner({
+          maintenance: this,
+          dismissible: props.dismissible !== false,
+          nonce: props.nonce,
+        })
     /**
      * Safe for `{{ }}` too, where Edge would otherwise escape the markup
      */
@@ -176,40 +192,43 @@ export class MaintenanceGlobal {
 }
 
 /**
- * Edge plugin: registers the banner template and its tag, and the
- * `maintenance` global
+ * Edge plugin: registers the `maintenance` global and the banner's tag
  */
 export function edgePluginMaintenance(manager: ManagerView): PluginFn<undefined> {
   return (edge) => {
     debug('registering the maintenance global and banner tag with edge')
-    /**
-     * Edge refuses to register a template twice (the plugin runs once
-     * per app; tests boot several apps on Edge's shared instance)
-     */
-    if (!(BANNER_COMPONENT in edge.loader.templates)) {
-      edge.registerTemplate(BANNER_COMPONENT, { template: readFileSync(BANNER_TEMPLATE, 'utf8') })
-    }
     edge.global('maintenance', new MaintenanceGlobal(manager, edge))
-    edge.registerTag(bannerTag(edge))
+    edge.registerTag(bannerTag)
   }
 }
 
 /**
- * `@!maintenance.banner(props)`, compiled as `@!component()` of the
- * banner template
+ * `@!maintenance.banner(props)`: outputs `maintenance.banner(props)`,
+ * with the template's `cspNonce` (shared by @adonisjs/shield) as the
+ * default nonce
  */
-function bannerTag(edge: Edge): TagContract {
-  return {
-    tagName: 'maintenance.banner',
-    block: true,
-    seekable: true,
-    compile(parser, buffer, token) {
-      const props = token.properties.jsArg.trim()
-      token.properties.name = 'component'
-      token.properties.jsArg = props ? `'${BANNER_COMPONENT}', ${props}` : `'${BANNER_COMPONENT}'`
-      edge.tags.component.compile(parser, buffer, token)
-    },
-  }
+const bannerTag: TagContract = {
+  tagName: 'maintenance.banner',
+  block: true,
+  seekable: true,
+  compile(parser, buffer, token) {
+    const props = token.properties.jsArg.trim() || '{}'
+    const expression = parser.utils.transformAst(
+      parser.utils.generateAST(
+        `maintenance.banner(Object.assign({ nonce: cspNonce }, ${props}))`,
+        token.loc,
+        token.filename
+      ),
+      token.filename,
+      parser
+    )
+    buffer.outputExpression(
+      parser.utils.stringify(expression),
+      token.filename,
+      token.loc.start.line,
+      true
+    )
+  },
 }
 
 /**
