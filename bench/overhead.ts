@@ -7,10 +7,12 @@
  * file that was distributed with this source code.
  */
 
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { FileStore } from '../src/stores/file.ts'
 import { type AppEnv, AppInstance } from './lib/app.ts'
@@ -210,6 +212,10 @@ export interface OverheadResult {
      * Over both runs
      */
     log_lines: number
+    /**
+     * The same soak on a bare Node.js server writing a 503 of the same size
+     */
+    bare_node: Omit<NonNullable<OverheadResult['offline_soak']>, 'bare_node'>
   }
 }
 
@@ -218,8 +224,8 @@ const SOAK_CONNECTIONS = 200
 /**
  * Resident memory of an app process, from /proc (Linux)
  */
-function rssMegabytes(instance: AppInstance): number {
-  const status = readFileSync(`/proc/${instance.child.pid}/status`, 'utf8')
+function rssMegabytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kilobytes = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN)
   return round(kilobytes / 1024, 1)
 }
@@ -413,27 +419,37 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
   }
 }
 
-async function soak(instance: AppInstance, quick: boolean, headers: Record<string, string>) {
+/**
+ * What the soak loads: a process and the URL it answers on
+ */
+interface SoakTarget {
+  pid: number
+  url: string
+  lines(): number
+}
+
+/**
+ * Warm-up, then two runs of the same length at -c 200, reading RSS from
+ * /proc before and after each
+ */
+async function soakRun(target: SoakTarget, quick: boolean, headers: Record<string, string>) {
   const seconds = quick ? 10 : 60
   const warmupSeconds = quick ? 3 : 15
   const crowd = (time: number) =>
-    load({ url: instance.url('/ping'), connections: SOAK_CONNECTIONS, seconds: time, headers })
-  log(
-    `overhead: OFFLINE soak, ${warmupSeconds} s warm-up then 2 × ${seconds} s at -c ${SOAK_CONNECTIONS}`
-  )
+    load({ url: target.url, connections: SOAK_CONNECTIONS, seconds: time, headers })
   await sleep(500)
-  const rssIdle = rssMegabytes(instance)
-  const linesStart = instance.lines
+  const rssIdle = rssMegabytes(target.pid)
+  const linesStart = target.lines()
   await crowd(warmupSeconds)
   await sleep(500)
-  const rssStart = rssMegabytes(instance)
+  const rssStart = rssMegabytes(target.pid)
   const first = await crowd(seconds)
   await sleep(500)
-  const rssEnd = rssMegabytes(instance)
+  const rssEnd = rssMegabytes(target.pid)
   const second = await crowd(seconds)
   await sleep(500)
-  const rssSecondEnd = rssMegabytes(instance)
-  const result = {
+  const rssSecondEnd = rssMegabytes(target.pid)
+  return {
     seconds,
     connections: SOAK_CONNECTIONS,
     warmup_seconds: warmupSeconds,
@@ -444,10 +460,49 @@ async function soak(instance: AppInstance, quick: boolean, headers: Record<strin
     rss_second_end_mb: rssSecondEnd,
     rss_change: round(rssEnd / rssStart - 1, 3),
     rss_second_change: round(rssSecondEnd / rssEnd - 1, 3),
-    log_lines: instance.lines - linesStart,
+    log_lines: target.lines() - linesStart,
   }
-  log(
-    `overhead: soak answered ${result.requests} requests; RSS idle ${rssIdle}, warm ${rssStart} → ${rssEnd} → ${rssSecondEnd} MB, ${result.log_lines} log lines`
+}
+
+/**
+ * The OFFLINE app under a crowd, then the same soak on a bare Node.js
+ * server writing a 503 of the same size: how much of the memory growth is
+ * Node's own
+ */
+async function soak(instance: AppInstance, quick: boolean, headers: Record<string, string>) {
+  log(`overhead: OFFLINE soak at -c ${SOAK_CONNECTIONS}, the app, then a bare Node.js server`)
+  const answer = await fetch(instance.url('/ping'), { headers })
+  const page = await answer.arrayBuffer()
+  const app = await soakRun(
+    { pid: instance.child.pid!, url: instance.url('/ping'), lines: () => instance.lines },
+    quick,
+    headers
   )
-  return result
+  const bare = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL('lib/bare_server.ts', import.meta.url)),
+      '39304',
+      String(page.byteLength),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] }
+  )
+  try {
+    await new Promise<void>((resolve, reject) => {
+      bare.stdout!.once('data', () => resolve())
+      bare.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)))
+    })
+    const control = await soakRun(
+      { pid: bare.pid!, url: 'http://127.0.0.1:39304/ping', lines: () => 0 },
+      quick,
+      headers
+    )
+    const result = { ...app, bare_node: control }
+    log(
+      `overhead: soak answered ${app.requests} requests; RSS idle ${app.rss_idle_mb}, warm ${app.rss_start_mb} → ${app.rss_end_mb} → ${app.rss_second_end_mb} MB, ${app.log_lines} log lines; bare Node.js ${control.rss_idle_mb}, ${control.rss_start_mb} → ${control.rss_end_mb} → ${control.rss_second_end_mb} MB`
+    )
+    return result
+  } finally {
+    bare.kill('SIGKILL')
+  }
 }

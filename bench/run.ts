@@ -128,6 +128,7 @@ if (only.includes('overhead')) {
       results.rss_change_offline_soak = overhead.offline_soak.rss_change
       results.rss_second_change_offline_soak = overhead.offline_soak.rss_second_change
       results.log_lines_offline_soak = overhead.offline_soak.log_lines
+      results.rss_change_bare_node_soak = overhead.offline_soak.bare_node.rss_change
     }
     results[stack === 'kit' ? 'overhead' : `overhead_${stack}`] = overhead
     printOverhead(overhead)
@@ -202,7 +203,9 @@ function printOverhead(overhead: OverheadResult) {
     const percent = (change: number) => `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %`
     lines.push(
       '',
-      `OFFLINE soak (${soak.warmup_seconds} s warm-up, then 2 × ${soak.seconds} s at -c ${soak.connections}, ${soak.requests} requests): RSS idle ${soak.rss_idle_mb} MB, warm ${soak.rss_start_mb} → ${soak.rss_end_mb} MB (${percent(soak.rss_change)}) → ${soak.rss_second_end_mb} MB (${percent(soak.rss_second_change)}), ${soak.log_lines} log lines`
+      `OFFLINE soak (${soak.warmup_seconds} s warm-up, then 2 × ${soak.seconds} s at -c ${soak.connections}, ${soak.requests} requests): RSS idle ${soak.rss_idle_mb} MB, warm ${soak.rss_start_mb} → ${soak.rss_end_mb} MB (${percent(soak.rss_change)}) → ${soak.rss_second_end_mb} MB (${percent(soak.rss_second_change)}), ${soak.log_lines} log lines`,
+      '',
+      `The same soak on a bare Node.js server writing a 503 of the same size: RSS idle ${soak.bare_node.rss_idle_mb} MB, warm ${soak.bare_node.rss_start_mb} → ${soak.bare_node.rss_end_mb} MB (${percent(soak.bare_node.rss_change)}) → ${soak.bare_node.rss_second_end_mb} MB (${percent(soak.bare_node.rss_second_change)})`
     )
   }
   process.stdout.write(lines.join('\n') + '\n')
