@@ -153,16 +153,24 @@ export class MaintenanceGate {
     }
 
     this.stats.recordAnswered(state.status)
-    const json = wantsJson(req.headers.accept)
-    const body = json ? snapshot.json : this.manager.page.html(state)
+    const { type, body } = this.#body(snapshot, req.headers.accept)
     res.writeHead(503, {
       'Cache-Control': 'no-store',
       'Retry-After': snapshot.retryAfter,
-      'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
+      'Content-Type': type,
       'Content-Length': Buffer.byteLength(body),
     })
     res.end(body)
     return true
+  }
+
+  /**
+   * The 503's body and content type, JSON or HTML by the Accept header
+   */
+  #body(snapshot: Snapshot, accept: string | undefined) {
+    return wantsJson(accept)
+      ? { type: 'application/json; charset=utf-8', body: snapshot.json }
+      : { type: 'text/html; charset=utf-8', body: this.manager.page.html(snapshot.state) }
   }
 
   #isSecretPath(snapshot: Snapshot, path: string) {
@@ -238,13 +246,9 @@ export class MaintenanceGate {
     }
 
     response.status(503)
-    if (wantsJson(request.header('accept'))) {
-      response.header('Content-Type', 'application/json; charset=utf-8')
-      response.send(snapshot.json, false)
-    } else {
-      response.header('Content-Type', 'text/html; charset=utf-8')
-      response.send(this.manager.page.html(snapshot.state), false)
-    }
+    const { type, body } = this.#body(snapshot, request.header('accept'))
+    response.header('Content-Type', type)
+    response.send(body, false)
   }
 
   /**

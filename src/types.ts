@@ -271,7 +271,7 @@ export interface MaintenanceConfig<
    * Write the maintenance answer for requests that nothing could let
    * through (no bypass cookie, allowed path, allowed IP or, while
    * PENDING, session cookie) on the Node.js server, before AdonisJS builds
-   * its HTTP context: 1.6 times the answers per second of the middleware.
+   * its HTTP context: about 1.4 times the answers per second of the middleware.
    * Those requests then skip everything AdonisJS does per request,
    * including the `http:request_completed` event and anything registered
    * in the server stack before the maintenance middleware. Default true.
