@@ -270,6 +270,28 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
       b: { instance: without, headers: b[0], expect: b[1] },
     })
 
+    /**
+     * A third instance, started for one comparison against B (once it
+     * answers `expect`) and stopped after it
+     */
+    const againstB = async (instance: AppInstance, name: string, expect: number) => {
+      try {
+        await instance.ready()
+        await waitFor(instance, expect)
+        return await compare(
+          {
+            name,
+            a: { instance, headers: html, expect },
+            b: { instance: without, headers: html, expect: 200 },
+          },
+          rounds,
+          seconds
+        )
+      } finally {
+        await instance.stop()
+      }
+    }
+
     log(`overhead (${stack} stack): ONLINE`)
     await waitFor(withIt, 200)
 
@@ -277,22 +299,11 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
      * The noise floor: B against a second instance of B, the package in
      * neither, measured the same way
      */
-    const twin = app(39303, false, 'd')
-    let calibration: PairResult
-    try {
-      await twin.ready()
-      calibration = await compare(
-        {
-          name: 'calibration, the bare app against itself',
-          a: { instance: twin, headers: html, expect: 200 },
-          b: { instance: without, headers: html, expect: 200 },
-        },
-        rounds,
-        seconds
-      )
-    } finally {
-      await twin.stop()
-    }
+    const calibration = await againstB(
+      app(39303, false, 'd'),
+      'calibration, the bare app against itself',
+      200
+    )
 
     const onlineAnonymous = await compare(
       pair('ONLINE anonymous', [html, 200], [html, 200]),
@@ -351,23 +362,11 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
      * The same HTML answer written by the middleware (earlyAnswer: false),
      * from a third instance of A
      */
-    const late = app(39302, true, 'c', { MAINTENANCE_EARLY_ANSWER: 'false' })
-    let offlineHtmlMiddleware: PairResult
-    try {
-      await late.ready()
-      await waitFor(late, 503)
-      offlineHtmlMiddleware = await compare(
-        {
-          name: 'OFFLINE HTML answer by the middleware vs normal route',
-          a: { instance: late, headers: html, expect: 503 },
-          b: { instance: without, headers: html, expect: 200 },
-        },
-        rounds,
-        seconds
-      )
-    } finally {
-      await late.stop()
-    }
+    const offlineHtmlMiddleware = await againstB(
+      app(39302, true, 'c', { MAINTENANCE_EARLY_ANSWER: 'false' }),
+      'OFFLINE HTML answer by the middleware vs normal route',
+      503
+    )
 
     /**
      * Log lines written while answering exactly 10,000 OFFLINE requests

@@ -30,12 +30,6 @@ const POLL_EVERY_MS = 5
 const POLL_LIMIT_MS = 5000
 
 export interface PropagationResult {
-  /**
-   * "http-503": the last instance answering 503 (200 for off) on /ping;
-   * "state": the instances' in-memory status, read on /__status (before
-   * the middleware existed)
-   */
-  probe: 'http-503' | 'state'
   instances: number
   refresh_interval_ms: number
   /**
@@ -69,19 +63,13 @@ function timing(values: number[]): Timing {
 }
 
 /**
- * Whether an instance shows the expected side: 503 / 200 on /ping, or the
- * status word on /__status
+ * Whether an instance shows the expected side: 503 (OFFLINE) or 200 on /ping
  */
-async function probe(instance: AppInstance, kind: PropagationResult['probe'], offline: boolean) {
+async function probe(instance: AppInstance, offline: boolean) {
   try {
-    if (kind === 'http-503') {
-      const response = await fetch(instance.url('/ping'), { signal: AbortSignal.timeout(2000) })
-      await response.arrayBuffer()
-      return offline ? response.status === 503 : response.status === 200
-    }
-    const response = await fetch(instance.url('/__status'), { signal: AbortSignal.timeout(2000) })
-    const status = await response.text()
-    return offline ? status === 'offline' : status === 'online'
+    const response = await fetch(instance.url('/ping'), { signal: AbortSignal.timeout(2000) })
+    await response.arrayBuffer()
+    return offline ? response.status === 503 : response.status === 200
   } catch {
     return false
   }
@@ -91,12 +79,12 @@ async function probe(instance: AppInstance, kind: PropagationResult['probe'], of
  * Poll every instance (one request at a time each, every few ms) from now
  * until it shows the expected side; bounded in time and count
  */
-function watch(instances: AppInstance[], kind: PropagationResult['probe'], offline: boolean) {
+function watch(instances: AppInstance[], offline: boolean) {
   const deadline = performance.now() + POLL_LIMIT_MS + 60_000
   return Promise.all(
     instances.map(async (instance) => {
       for (let attempt = 0; attempt < 20_000 && performance.now() < deadline; attempt++) {
-        if (await probe(instance, kind, offline)) return performance.now()
+        if (await probe(instance, offline)) return performance.now()
         await sleep(POLL_EVERY_MS)
       }
       throw new Error(`:${instance.port} never showed ${offline ? 'OFFLINE' : 'ONLINE'}`)
@@ -112,11 +100,10 @@ function watch(instances: AppInstance[], kind: PropagationResult['probe'], offli
  */
 async function transition(
   instances: AppInstance[],
-  kind: PropagationResult['probe'],
   offline: boolean,
   change: () => Promise<number>
 ) {
-  const seen = watch(instances, kind, offline)
+  const seen = watch(instances, offline)
   const changedAt = await change()
   const times = await seen
   const last = Math.max(...times)
@@ -184,7 +171,6 @@ export async function propagationOn(
   repeats: number,
   basePort: number
 ): Promise<PropagationResult> {
-  const kind: PropagationResult['probe'] = 'http-503'
   const directory = await mkdtemp(join(tmpdir(), 'site-maintenance-bench-'))
   const { env, cleanup, manager } = await backend(store, directory)
   const instances: AppInstance[] = []
@@ -193,7 +179,6 @@ export async function propagationOn(
       instances.push(
         new AppInstance(basePort + index, {
           ...env,
-          BENCH_MAINTENANCE: kind === 'http-503' ? 'true' : 'false',
           /**
            * One lock file and static page per instance, as on separate hosts
            */
@@ -221,20 +206,19 @@ export async function propagationOn(
      */
     const pause = () => sleep(100 + Math.random() * 900)
     for (let run = 0; run < repeats; run++) {
-      runs.on.push(await transition(instances, kind, true, byCommand(commandEnv, true)))
+      runs.on.push(await transition(instances, true, byCommand(commandEnv, true)))
       await pause()
-      runs.off.push(await transition(instances, kind, false, byCommand(commandEnv, false)))
+      runs.off.push(await transition(instances, false, byCommand(commandEnv, false)))
       await pause()
-      runs.apiOn.push(await transition(instances, kind, true, byManager(manager, true)))
+      runs.apiOn.push(await transition(instances, true, byManager(manager, true)))
       await pause()
-      runs.apiOff.push(await transition(instances, kind, false, byManager(manager, false)))
+      runs.apiOff.push(await transition(instances, false, byManager(manager, false)))
       await pause()
       log(
         `propagation ${store} run ${run + 1}/${repeats}: command on ${round(runs.on.at(-1)!, 1)} ms, off ${round(runs.off.at(-1)!, 1)} ms; api on ${round(runs.apiOn.at(-1)!, 1)} ms, off ${round(runs.apiOff.at(-1)!, 1)} ms`
       )
     }
     return {
-      probe: kind,
       instances: INSTANCES,
       refresh_interval_ms: 1000,
       on: timing(runs.on),
@@ -258,7 +242,7 @@ export async function benchPropagation(quick: boolean) {
     port += 10
     const r = results[store]!
     log(
-      `propagation ${store} (${r.probe}): on ${r.on.median}/${r.on.max} ms, off ${r.off.median}/${r.off.max} ms (median/max)`
+      `propagation ${store}: on ${r.on.median}/${r.on.max} ms, off ${r.off.median}/${r.off.max} ms (median/max)`
     )
   }
   return results

@@ -155,7 +155,7 @@ function printPropagation(propagation: Partial<Record<string, PropagationResult>
     '',
     `## Propagation (${first?.instances} app instances, refresh interval ${first?.refresh_interval_ms} ms; ms, median / max)`,
     '',
-    `Probe: ${first?.probe === 'http-503' ? 'the last instance answering 503 (200 for off) on /ping' : "the instances' in-memory status (/__status)"}.`,
+    'Probe: the last instance answering 503 (200 for off) on /ping.',
     '',
     '| store | offline:on --force exits → last 503 | offline:off exits → last 200 | activate() called → last 503 | deactivate() called → last 200 |',
     '|---|---|---|---|---|',

@@ -1,7 +1,7 @@
 import { defineConfig, symbols } from '@adonisjs/auth'
 import { sessionGuard, sessionUserProvider } from '@adonisjs/auth/session'
 import type { SessionGuardUser, SessionUserProviderContract } from '@adonisjs/auth/types/session'
-import env from '../start/env.ts'
+import { kitStack } from '../start/env.ts'
 
 export interface BenchUser {
   id: number
@@ -37,10 +37,9 @@ export default defineConfig({
   guards: {
     web: sessionGuard({
       useRememberMeTokens: false,
-      provider:
-        env.get('BENCH_STACK', 'kit') === 'kit'
-          ? sessionUserProvider({ model: () => import('../app/models/user.ts') })
-          : new MemoryUserProvider(),
+      provider: kitStack
+        ? sessionUserProvider({ model: () => import('../app/models/user.ts') })
+        : new MemoryUserProvider(),
     }),
   },
 }) as unknown

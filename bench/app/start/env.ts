@@ -1,6 +1,6 @@
 import { Env } from '@adonisjs/core/env'
 
-export default await Env.create(new URL('../', import.meta.url), {
+const env = await Env.create(new URL('../', import.meta.url), {
   NODE_ENV: Env.schema.enum(['development', 'production', 'test'] as const),
   APP_KEY: Env.schema.secret(),
   PORT: Env.schema.number(),
@@ -19,3 +19,11 @@ export default await Env.create(new URL('../', import.meta.url), {
   DB_CONNECTION: Env.schema.enum.optional(['sqlite', 'pg', 'mysql'] as const),
   SQLITE_FILE: Env.schema.string.optional(),
 })
+
+export default env
+
+/**
+ * The starter kit's middleware and Lucid users (the default), or the
+ * minimal stack (start/kernel.ts)
+ */
+export const kitStack = env.get('BENCH_STACK', 'kit') === 'kit'

@@ -1,8 +1,7 @@
 import router from '@adonisjs/core/services/router'
-import app from '@adonisjs/core/services/app'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { SessionGuard } from '@adonisjs/auth/session'
-import env from './env.ts'
+import { kitStack } from './env.ts'
 
 /**
  * The session guard. Typed here rather than by augmenting the auth
@@ -18,14 +17,6 @@ function web(auth: HttpContext['auth']) {
 router.get('/ping', () => 'pong')
 
 /**
- * The in-memory status of this instance
- */
-router.get('/__status', async () => {
-  const manager = await app.container.make('maintenance.manager')
-  return manager.status
-})
-
-/**
  * Logs in the user of ?id= (no password: the benchmark only needs a
  * session that the auth guard recognises)
  */
@@ -33,7 +24,7 @@ router.get('/login', async ({ auth, request }) => {
   const id = Number(request.input('id', 1))
   const { default: User } = await import('../app/models/user.ts')
   const { users } = await import('../config/auth.ts')
-  const user = env.get('BENCH_STACK', 'kit') === 'kit' ? await User.find(id) : users.get(id)
+  const user = kitStack ? await User.find(id) : users.get(id)
   if (!user) return 'unknown user'
   await web(auth).login(user)
   return 'logged in'
