@@ -9,9 +9,8 @@
 
 import { test } from '@japa/runner'
 import edge from 'edge.js'
-import { defineConfig, stores } from '../index.ts'
 import { formatTimeLeft, MaintenanceGlobal } from '../src/plugins/edge.ts'
-import { bootApp, makeTempDir } from './helpers.ts'
+import { bootEdgeApp, makeTempDir } from './helpers.ts'
 
 const FIFTEEN_MINUTES = 15 * 60_000
 
@@ -21,26 +20,12 @@ const FIFTEEN_MINUTES = 15 * 60_000
  */
 async function setupApp() {
   const directory = await makeTempDir()
-  const app = await bootApp({
-    providers: [
-      () => import('@adonisjs/core/providers/edge_provider'),
-      () => import('../providers/maintenance_provider.ts'),
-    ],
-    config: {
-      maintenance: defineConfig({
-        default: 'file',
-        stores: { file: stores.file({ directory }) },
-        lockFile: false,
-        staticPage: false,
-        message: 'Back soon.',
-        retryAfter: 900,
-      }),
-    },
-    root: new URL(`file://${directory}/`),
+  return bootEdgeApp({
+    root: directory,
+    stateDirectory: directory,
+    message: 'Back soon.',
+    retryAfter: 900,
   })
-  const manager = await app.container.make('maintenance.manager')
-  await manager.refresh()
-  return { app, manager }
 }
 
 type Manager = Awaited<ReturnType<typeof setupApp>>['manager']

@@ -22,6 +22,7 @@ import {
   dropTables,
   openDatabase,
 } from './database.ts'
+import { defineConfig, stores } from '../index.ts'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { FileStore } from '../src/stores/file.ts'
 import { DatabaseStore } from '../src/stores/database.ts'
@@ -184,6 +185,38 @@ export async function bootApp(options: {
   await app.init()
   await app.boot()
   return app
+}
+
+/**
+ * A booted web app with Edge and this package's provider, on a file store
+ * in `stateDirectory`, no lock file or static page, its state loaded
+ */
+export async function bootEdgeApp(options: {
+  root: string
+  stateDirectory: string
+  message?: string
+  retryAfter?: number
+}) {
+  const app = await bootApp({
+    providers: [
+      () => import('@adonisjs/core/providers/edge_provider'),
+      () => import('../providers/maintenance_provider.ts'),
+    ],
+    config: {
+      maintenance: defineConfig({
+        default: 'file',
+        stores: { file: stores.file({ directory: options.stateDirectory }) },
+        lockFile: false,
+        staticPage: false,
+        message: options.message,
+        retryAfter: options.retryAfter,
+      }),
+    },
+    root: new URL(`file://${options.root}/`),
+  })
+  const manager = await app.container.make('maintenance.manager')
+  await manager.refresh()
+  return { app, manager }
 }
 
 /**

@@ -16,11 +16,11 @@ import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
 import edge from 'edge.js'
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
-import { defineConfig, stores, stubsRoot } from '../index.ts'
+import { stubsRoot } from '../index.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { defaultPage, type PageData } from '../src/maintenance_page.ts'
 import { edgeRenderer } from '../src/plugins/edge.ts'
-import { bootApp } from './helpers.ts'
+import { bootEdgeApp } from './helpers.ts'
 
 /**
  * Screenshots land in docs/ and are committed: they are rendered at a
@@ -99,23 +99,9 @@ test.group('Screenshots', (group) => {
     const root = await mkdtemp(join(tmpdir(), 'site-maintenance-screens-'))
     await mkdir(SCREENSHOTS, { recursive: true })
 
-    const app = await bootApp({
-      providers: [
-        () => import('@adonisjs/core/providers/edge_provider'),
-        () => import('../providers/maintenance_provider.ts'),
-      ],
-      config: {
-        maintenance: defineConfig({
-          default: 'file',
-          stores: { file: stores.file({ directory: join(root, 'state') }) },
-          lockFile: false,
-          staticPage: false,
-        }),
-      },
-      root: new URL(`file://${root}/`),
-    })
-    manager = await app.container.make('maintenance.manager')
-    await manager.refresh()
+    const booted = await bootEdgeApp({ root, stateDirectory: join(root, 'state') })
+    const { app } = booted
+    manager = booted.manager
 
     /**
      * Publish the page template as `node ace add site-maintenance` does
