@@ -8,6 +8,8 @@
  */
 
 import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { test } from '@japa/runner'
 import { STORES } from './helpers.ts'
 import { createFixtureApp } from './fixture_app.ts'
@@ -232,7 +234,7 @@ test.group('Ace commands (real processes) | bad input', () => {
 
   test('a corrupt state file is reported, never read as ONLINE', async ({ assert }) => {
     const app = await createFixtureApp('file')
-    const { mkdir, writeFile } = await import('node:fs/promises')
+    const { mkdir } = await import('node:fs/promises')
     await mkdir(app.env.MAINTENANCE_DIR, { recursive: true })
     await writeFile(`${app.env.MAINTENANCE_DIR}/state.json`, '{"status": "offl')
     const result = await app.ace(['offline:status'])
@@ -247,7 +249,12 @@ test.group('Ace commands (real processes) | CommandTask', () => {
     .with(['file', 'sqlite', 'redis'] as const)
     .run(async ({ assert }, name) => {
       const app = await createFixtureApp(name)
-      const task = app.spawnAce(['import:users', '--duration=4000'])
+      /**
+       * The task works until the test lets it finish (a minute at most),
+       * so a slow machine cannot end it before the refusal is checked
+       */
+      const finish = join(dirname(app.lockFile), `finish-${name}`)
+      const task = app.spawnAce(['import:users', '--duration=60000', `--until=${finish}`])
       await task.waitForOutput(/task .* started/)
 
       const waiting = app.spawnAce(['offline:on'])
@@ -256,6 +263,7 @@ test.group('Ace commands (real processes) | CommandTask', () => {
       const refused = await app.ace(['import:users', '--duration=10'])
       assert.equal(refused.code, 1)
       assert.include(refused.stderr, 'Cannot start "import:users": the site is PENDING')
+      await writeFile(finish, '')
 
       const taskResult = await task.done
       assert.equal(taskResult.code, 0, taskResult.stderr)
