@@ -201,14 +201,11 @@ export async function configure(command: Configure) {
   })
 
   /**
-   * The maintenance middleware runs first in the server stack: OFFLINE must
-   * answer every request, unmatched routes included. The presence middleware
-   * runs last in the router stack, after the session and auth middleware.
+   * The middleware runs first in the server stack: OFFLINE must answer
+   * every request, unmatched routes included. It records presence once the
+   * session and auth middleware of the router stack have run.
    */
   await codemods.registerMiddleware('server', [
     { path: 'site-maintenance/maintenance_middleware', position: 'before' },
-  ])
-  await codemods.registerMiddleware('router', [
-    { path: 'site-maintenance/presence_middleware', position: 'after' },
   ])
 }

@@ -13,7 +13,6 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import MaintenanceMiddleware from '../src/maintenance_middleware.ts'
-import PresenceMiddleware from '../src/presence_middleware.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
 import debug from '../src/debug.ts'
 
@@ -65,14 +64,11 @@ export default class MaintenanceProvider {
     })
 
     /**
-     * Both middleware are singletons holding the manager: the request path
-     * then does no container lookup
+     * The middleware is a singleton holding the manager: the request path
+     * then does no container lookup of its own
      */
     this.app.container.singleton(MaintenanceMiddleware, async (resolver) => {
       return new MaintenanceMiddleware(await resolver.make('maintenance.manager'))
-    })
-    this.app.container.singleton(PresenceMiddleware, async (resolver) => {
-      return new PresenceMiddleware(await resolver.make('maintenance.manager'))
     })
   }
 

@@ -197,7 +197,7 @@ export class MaintenanceGate {
 
     /**
      * PENDING: sessions logged in before the drain began finish their work.
-     * The signed marker set by the presence middleware tells them apart
+     * The signed presence marker (src/presence.ts) tells them apart
      * without reading the session store. A remember-me cookie alone does
      * not count: it would open a new session, which is a new login.
      */

@@ -16,6 +16,7 @@ import type {} from '../providers/maintenance_provider.ts'
 import debug from './debug.ts'
 import { MaintenanceGate, type MaintenanceRequestInfo } from './maintenance_gate.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
+import { recordPresence } from './presence.ts'
 import { sessionCookieName } from './presence_marker.ts'
 
 export type { MaintenanceRequestInfo } from './maintenance_gate.ts'
@@ -61,7 +62,10 @@ async function createGate(
  * Registered first in the server stack, so it sees every request
  * (unmatched URLs included) before body parsing, sessions and auth. While
  * ONLINE it only calls next(); otherwise it applies the maintenance policy
- * from memory.
+ * from memory. Once the rest of the pipeline has run it records the
+ * presence of logged-in sessions (see recordPresence): one middleware,
+ * because AdonisJS resolves every middleware through the container on
+ * each request, which costs more than what this one does.
  */
 export default class MaintenanceMiddleware {
   /**
@@ -77,14 +81,18 @@ export default class MaintenanceMiddleware {
   #gate: MaintenanceGate | null = null
 
   /**
-   * Not async on purpose: while ONLINE a request costs one property read
-   * and the call to next(), without an extra promise
+   * Not async on purpose: while ONLINE a request costs one property read,
+   * the call to next() and one promise for presence
    */
   handle(ctx: HttpContext, next: NextFn) {
     const gate = this.#gate
     if (gate && this.manager!.state.status === 'online') {
       if (gate.stats.active) gate.stats.close()
-      return next()
+      const manager = this.manager!
+      return Promise.resolve(next()).then((output: unknown) => {
+        recordPresence(ctx, manager)
+        return output
+      })
     }
     return this.#handle(ctx, next)
   }
@@ -118,10 +126,14 @@ export default class MaintenanceMiddleware {
       gate = await pending
     }
     if (this.manager) this.#gate = gate
+    let output: unknown
     if (manager.state.status === 'online') {
       if (gate.stats.active) gate.stats.close()
-      return next()
+      output = await next()
+    } else {
+      output = await gate.handle(ctx, next)
     }
-    return gate.handle(ctx, next)
+    recordPresence(ctx, manager)
+    return output
   }
 }

@@ -158,7 +158,7 @@ test.group('Configure', (group) => {
     await assert.fileExists('resources/views/site_maintenance/page.edge')
   })
 
-  test('register the middleware: maintenance first in the server stack, presence last in the router stack', async ({
+  test('register the middleware first in the server stack, nothing in the router stack', async ({
     assert,
     fs,
   }) => {
@@ -181,7 +181,6 @@ test.group('Configure', (group) => {
       '@adonisjs/core/bodyparser_middleware',
       '@adonisjs/session/session_middleware',
       '@adonisjs/auth/initialize_auth_middleware',
-      'site-maintenance/presence_middleware',
     ])
   })
 
@@ -303,7 +302,6 @@ test.group('Configure', (group) => {
     const count = (haystack: string, needle: string) => haystack.split(needle).length - 1
     const kernel = await fs.contents('start/kernel.ts')
     assert.equal(count(kernel, 'site-maintenance/maintenance_middleware'), 1)
-    assert.equal(count(kernel, 'site-maintenance/presence_middleware'), 1)
     const rcFile = await fs.contents('adonisrc.ts')
     assert.equal(count(rcFile, 'site-maintenance/maintenance_provider'), 1)
     assert.equal(count(rcFile, 'site-maintenance/commands'), 1)

@@ -10,7 +10,6 @@
 import { test } from '@japa/runner'
 import { MaintenanceManager, defineConfig, stores } from '../index.ts'
 import MaintenanceMiddleware from '../src/maintenance_middleware.ts'
-import PresenceMiddleware from '../src/presence_middleware.ts'
 import { bootApp, makeTempDir } from './helpers.ts'
 
 function setupApp(config: unknown) {
@@ -33,13 +32,11 @@ test.group('Maintenance provider', () => {
     assert.equal(manager.store.name, 'file')
 
     /**
-     * Both middleware are singletons: no container lookup per request
+     * The middleware is a singleton: no container lookup per request
      */
-    for (const Middleware of [MaintenanceMiddleware, PresenceMiddleware]) {
-      const middleware = await app.container.make(Middleware)
-      assert.strictEqual(await app.container.make(Middleware), middleware)
-      assert.strictEqual((middleware as any).manager, manager)
-    }
+    const middleware = await app.container.make(MaintenanceMiddleware)
+    assert.strictEqual(await app.container.make(MaintenanceMiddleware), middleware)
+    assert.strictEqual((middleware as any).manager, manager)
   })
 
   test('emits the events through the app emitter', async ({ assert, cleanup }) => {

@@ -164,7 +164,6 @@ test.group('Packed package in a fresh app', (group) => {
       'build/stubs/config/maintenance.stub',
       'build/stubs/resources/views/maintenance.edge.stub',
       'build/src/plugins/edge/banner.edge',
-      'build/src/presence_middleware.js',
     ]) {
       assert.isTrue(existsSync(join(installed, file)), `${file} is shipped`)
     }

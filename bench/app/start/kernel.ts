@@ -3,7 +3,7 @@
  * starter kit's: container bindings, static files and Vite in the server
  * stack; body parser, session, shield, auth and silent auth in the
  * router stack. BENCH_STACK=minimal keeps only body parser, session and
- * auth. The package's middleware are left out with BENCH_MAINTENANCE=false.
+ * auth. The package's middleware is left out with BENCH_MAINTENANCE=false.
  */
 import router from '@adonisjs/core/services/router'
 import server from '@adonisjs/core/services/server'
@@ -28,5 +28,4 @@ router.use([
   ...(kitStack ? [() => import('@adonisjs/shield/shield_middleware')] : []),
   () => import('@adonisjs/auth/initialize_auth_middleware'),
   ...(kitStack ? [() => import('../app/middleware/silent_auth_middleware.ts')] : []),
-  ...(withMaintenance ? [() => import('../../../src/presence_middleware.ts')] : []),
 ])

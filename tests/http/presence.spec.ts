@@ -13,7 +13,7 @@ import { test } from '@japa/runner'
 import { EncryptionFactory } from '@adonisjs/core/factories/encryption'
 import { HttpContextFactory, RequestFactory, ResponseFactory } from '@adonisjs/core/factories/http'
 import { CookieClient } from '@adonisjs/core/http'
-import PresenceMiddleware from '../../src/presence_middleware.ts'
+import { recordPresence } from '../../src/presence.ts'
 import { PRESENCE_COOKIE, sessionTag } from '../../src/presence_marker.ts'
 
 const encryption = new EncryptionFactory().create()
@@ -46,19 +46,18 @@ function setup(values: Record<string, unknown>, cookieHeader?: Record<string, un
       return true
     },
   }
-  ctx.containerResolver = { make: async () => manager } as any
   ;(ctx as any).session = { sessionId: 'session-1', get: (key: string) => values[key] }
-  return { ctx, touched }
+  return { ctx, touched, manager }
 }
 
 function setCookie(ctx: ReturnType<typeof setup>['ctx']) {
   return String(ctx.response.getHeader('set-cookie') ?? '')
 }
 
-test.group('PresenceMiddleware', () => {
+test.group('recordPresence', () => {
   test('a logged-in session is recorded and gets its marker', async ({ assert }) => {
-    const { ctx, touched } = setup({ auth_web: 7 })
-    await new PresenceMiddleware().handle(ctx, async () => {})
+    const { ctx, touched, manager } = setup({ auth_web: 7 })
+    recordPresence(ctx, manager)
     assert.deepEqual(touched, [['session-1', 7]])
     assert.match(setCookie(ctx), new RegExp(`^${PRESENCE_COOKIE}=`))
     assert.match(setCookie(ctx), /HttpOnly/)
@@ -66,8 +65,8 @@ test.group('PresenceMiddleware', () => {
 
   test('a current marker is not written again', async ({ assert }) => {
     const marker = { s: sessionTag('session-1'), t: Date.now() - 60_000 }
-    const { ctx } = setup({ auth_web: 7 }, { [PRESENCE_COOKIE]: marker })
-    await new PresenceMiddleware().handle(ctx, async () => {})
+    const { ctx, manager } = setup({ auth_web: 7 }, { [PRESENCE_COOKIE]: marker })
+    recordPresence(ctx, manager)
     assert.equal(setCookie(ctx), '')
   })
 
@@ -75,21 +74,21 @@ test.group('PresenceMiddleware', () => {
     assert,
   }) => {
     const marker = { s: sessionTag('old-session'), t: 1 }
-    const { ctx } = setup({ auth_web: 7 }, { [PRESENCE_COOKIE]: marker })
-    await new PresenceMiddleware().handle(ctx, async () => {})
+    const { ctx, manager } = setup({ auth_web: 7 }, { [PRESENCE_COOKIE]: marker })
+    recordPresence(ctx, manager)
     assert.match(setCookie(ctx), new RegExp(`^${PRESENCE_COOKIE}=s`))
   })
 
   test('an anonymous session clears a marker and is not recorded', async ({ assert }) => {
     const marker = { s: sessionTag('session-1'), t: 1 }
-    const { ctx, touched } = setup({}, { [PRESENCE_COOKIE]: marker })
-    await new PresenceMiddleware().handle(ctx, async () => {})
+    const { ctx, touched, manager } = setup({}, { [PRESENCE_COOKIE]: marker })
+    recordPresence(ctx, manager)
     assert.deepEqual(touched, [])
     assert.match(setCookie(ctx), new RegExp(`^${PRESENCE_COOKIE}=;`))
   })
 
   test('requests let in by a bypass do not hold the drain back', async ({ assert }) => {
-    const { ctx, touched } = setup({ auth_web: 7 })
+    const { ctx, touched, manager } = setup({ auth_web: 7 })
     ctx.maintenance = {
       status: 'pending',
       pending: true,
@@ -99,14 +98,14 @@ test.group('PresenceMiddleware', () => {
       retryAfter: 60,
       via: 'cookie',
     }
-    await new PresenceMiddleware().handle(ctx, async () => {})
+    recordPresence(ctx, manager)
     assert.deepEqual(touched, [])
   })
 
   test('no session, nothing to do', async ({ assert }) => {
-    const { ctx, touched } = setup({})
+    const { ctx, touched, manager } = setup({})
     ;(ctx as any).session = undefined
-    await new PresenceMiddleware().handle(ctx, async () => {})
+    recordPresence(ctx, manager)
     assert.deepEqual(touched, [])
     assert.equal(setCookie(ctx), '')
   })
