@@ -15,21 +15,37 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { FileStore } from '../src/stores/file.ts'
-import { type AppEnv, AppInstance } from './lib/app.ts'
+import { type AppEnv, AppInstance, freePort } from './lib/app.ts'
 import { benchConfig } from './lib/config.ts'
+import { cpuMicroseconds, onCpu, type Pinning, pinning } from './lib/cpu.ts'
 import { type LoadResult, load, loader } from './lib/load.ts'
 import { log, median, round, sleep } from './lib/stats.ts'
 
 const CONNECTIONS = 50
 
 /**
- * The same app with (A) and without (B) the package's middleware, loaded
- * in turn, never together
+ * What is loaded on each side, and the answer expected
  */
-interface Pair {
+interface Side {
+  headers: Record<string, string>
+  expect: number
+}
+
+/**
+ * The same app with (A) and without (B) the package, loaded in turn,
+ * never together. `instances` gives the processes of one measurement
+ * and what to do with them after it; it is called `processes` times.
+ */
+interface Comparison {
   name: string
-  a: { instance: AppInstance; headers: Record<string, string>; expect: number }
-  b: { instance: AppInstance; headers: Record<string, string>; expect: number }
+  a: Side
+  b: Side
+  processes: number
+  /**
+   * Seconds of load each process takes before the rounds
+   */
+  warmup: number
+  instances: () => Promise<{ a: AppInstance; b: AppInstance; done(): Promise<void> }>
 }
 
 export interface PairResult {
@@ -50,7 +66,22 @@ export interface PairResult {
    * so they share the machine's background load)
    */
   paired_ratio: number
+  /**
+   * CPU time of the app process per request (all its threads), medians
+   * of the rounds, in µs
+   */
+  a_cpu_us: number
+  b_cpu_us: number
+  /**
+   * Median of the per-round B ÷ A CPU time per request: like the req/s
+   * ratios, below 1 when A costs more
+   */
+  cpu_ratio: number
   rounds: { a: number[]; b: number[] }
+  /**
+   * The paired ratio of each pair of processes measured
+   */
+  process_ratios: number[]
   /**
    * Answers with another status than expected, over all rounds
    */
@@ -63,28 +94,54 @@ function unexpected(result: LoadResult, expect: number) {
 }
 
 /**
- * Interleaved rounds, A first in even rounds and B first in odd ones
- * (A B B A A B…), after a short warm-up of each
+ * For each pair of processes, interleaved rounds, A first in even rounds
+ * and B first in odd ones (A B B A A B…), after a short warm-up of each
  */
-async function compare(pair: Pair, rounds: number, seconds: number): Promise<PairResult> {
-  const run = (side: Pair['a'], time: number) =>
-    load({
-      url: side.instance.url('/ping'),
+async function compare(
+  comparison: Comparison,
+  rounds: number,
+  seconds: number,
+  pins: Pinning | null
+): Promise<PairResult> {
+  const run = async (instance: AppInstance, side: Side, time: number) => {
+    const pid = instance.child.pid!
+    const before = cpuMicroseconds(pid)
+    const result = await load({
+      url: instance.url('/ping'),
       connections: CONNECTIONS,
       seconds: time,
       headers: side.headers,
+      cpu: pins?.load,
     })
-  await run(pair.a, 1)
-  await run(pair.b, 1)
-  const a: LoadResult[] = []
-  const b: LoadResult[] = []
-  for (let index = 0; index < rounds; index++) {
-    if (index % 2 === 0) {
-      a.push(await run(pair.a, seconds))
-      b.push(await run(pair.b, seconds))
-    } else {
-      b.push(await run(pair.b, seconds))
-      a.push(await run(pair.a, seconds))
+    return { ...result, cpuUs: (cpuMicroseconds(pid) - before) / result.total }
+  }
+  const a: (LoadResult & { cpuUs: number })[] = []
+  const b: (LoadResult & { cpuUs: number })[] = []
+  const processRatios: number[] = []
+  for (let process = 0; process < comparison.processes; process++) {
+    const instances = await comparison.instances()
+    try {
+      /**
+       * A fresh process of the kit stack needs 10–15 s under load before
+       * V8 has optimised its hot paths (its throughput doubles meanwhile)
+       */
+      await run(instances.a, comparison.a, comparison.warmup)
+      await run(instances.b, comparison.b, comparison.warmup)
+      const first = a.length
+      for (let index = 0; index < rounds; index++) {
+        if (index % 2 === 0) {
+          a.push(await run(instances.a, comparison.a, seconds))
+          b.push(await run(instances.b, comparison.b, seconds))
+        } else {
+          b.push(await run(instances.b, comparison.b, seconds))
+          a.push(await run(instances.a, comparison.a, seconds))
+        }
+      }
+      processRatios.push(
+        round(median(a.slice(first).map((r, index) => r.rps / b[first + index].rps)), 3)
+      )
+    } finally {
+      await instances.done()
     }
   }
   const aRps = median(a.map((r) => r.rps))
@@ -95,17 +152,21 @@ async function compare(pair: Pair, rounds: number, seconds: number): Promise<Pai
     ratio: round(aRps / bRps, 3),
     p99_ratio: round(aP99 / bP99, 3),
     paired_ratio: round(median(a.map((r, index) => r.rps / b[index].rps)), 3),
+    a_cpu_us: round(median(a.map((r) => r.cpuUs)), 1),
+    b_cpu_us: round(median(b.map((r) => r.cpuUs)), 1),
+    cpu_ratio: round(median(a.map((r, index) => b[index].cpuUs / r.cpuUs)), 3),
     a_rps: Math.round(aRps),
     b_rps: Math.round(bRps),
     a_p99_ms: aP99,
     b_p99_ms: bP99,
     rounds: { a: a.map((r) => Math.round(r.rps)), b: b.map((r) => Math.round(r.rps)) },
+    process_ratios: processRatios,
     unexpected:
-      a.reduce((sum, r) => sum + unexpected(r, pair.a.expect), 0) +
-      b.reduce((sum, r) => sum + unexpected(r, pair.b.expect), 0),
+      a.reduce((sum, r) => sum + unexpected(r, comparison.a.expect), 0) +
+      b.reduce((sum, r) => sum + unexpected(r, comparison.b.expect), 0),
   }
   log(
-    `overhead ${pair.name}: ${result.ratio}x (${result.a_rps} vs ${result.b_rps} req/s), p99 ${aP99} vs ${bP99} ms${result.unexpected ? `, ${result.unexpected} UNEXPECTED answers` : ''}`
+    `overhead ${comparison.name}: ${result.ratio}x (${result.a_rps} vs ${result.b_rps} req/s), paired ${result.paired_ratio}x, CPU ${result.cpu_ratio}x (${result.a_cpu_us} vs ${result.b_cpu_us} µs/request), p99 ${aP99} vs ${bP99} ms${processRatios.length > 1 ? `, per pair of processes ${processRatios.join(', ')}` : ''}${result.unexpected ? `, ${result.unexpected} UNEXPECTED answers` : ''}`
   )
   return result
 }
@@ -158,8 +219,24 @@ export type Stack = 'kit' | 'minimal'
 export interface OverheadResult {
   stack: Stack
   loader: string
+  /**
+   * The cores the app and the load generator ran on, null when not pinned
+   */
+  pinning: Pinning | null
   connections: number
+  /**
+   * Pairs of fresh processes per pass-through comparison, rounds per pair
+   */
+  processes: number
+  /**
+   * Seconds of load each fresh process takes before its rounds
+   */
+  warmup_seconds: number
   rounds: number
+  /**
+   * Rounds of the maintenance answers (one pair of processes)
+   */
+  answer_rounds: number
   seconds: number
   /**
    * The bare app against a second instance of itself: how far from 1 a
@@ -231,8 +308,19 @@ function rssMegabytes(pid: number): number {
 }
 
 export async function benchOverhead(quick: boolean, stack: Stack): Promise<OverheadResult> {
-  const rounds = quick ? 2 : 10
-  const seconds = quick ? 2 : 4
+  /**
+   * Short rounds: the machine's background load drifts over seconds, and
+   * A and B of one round share it. Two processes of the same build differ
+   * by a few percent (JIT decisions, memory layout: the calibration pair
+   * shows it), so the pass-through comparisons run on several fresh pairs
+   * of processes; the maintenance answers, many times faster, on one.
+   */
+  const processes = quick ? 1 : 4
+  const warmup = quick ? 1 : 8
+  const rounds = quick ? 2 : 6
+  const answerRounds = quick ? 2 : 8
+  const seconds = 2
+  const pins = pinning()
   const directory = await mkdtemp(join(tmpdir(), 'site-maintenance-bench-'))
   const stateDir = join(directory, 'state')
   const store = new FileStore(stateDir)
@@ -240,15 +328,19 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
     benchConfig(store, { lockFile: join(directory, 'down-bench') })
   )
   const app = (port: number, withMaintenance: boolean, tag: string, extra: AppEnv = {}) =>
-    new AppInstance(port, {
-      ...extra,
-      BENCH_STACK: stack,
-      BENCH_MAINTENANCE: String(withMaintenance),
-      MAINTENANCE_STORE: 'file',
-      MAINTENANCE_DIR: stateDir,
-      MAINTENANCE_LOCK_FILE: join(directory, `down-${tag}`),
-      MAINTENANCE_STATIC_PAGE: join(directory, `page-${tag}.html`),
-    })
+    new AppInstance(
+      port,
+      {
+        ...extra,
+        BENCH_STACK: stack,
+        BENCH_MAINTENANCE: String(withMaintenance),
+        MAINTENANCE_STORE: 'file',
+        MAINTENANCE_DIR: stateDir,
+        MAINTENANCE_LOCK_FILE: join(directory, `down-${tag}`),
+        MAINTENANCE_STATIC_PAGE: join(directory, `page-${tag}.html`),
+      },
+      pins?.app
+    )
   const withIt = app(39300, true, 'a')
   const without = app(39301, false, 'b')
   try {
@@ -260,64 +352,98 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
     }
     const html = { accept: 'text/html,application/xhtml+xml' }
     const json = { accept: 'application/json' }
-    const pair = (
-      name: string,
-      a: [Record<string, string>, number],
-      b: [Record<string, string>, number]
-    ): Pair => ({
-      name,
-      a: { instance: withIt, headers: a[0], expect: a[1] },
-      b: { instance: without, headers: b[0], expect: b[1] },
-    })
+    const loggedInA = { ...html, cookie: userA.cookie }
+    const loggedInB = { ...html, cookie: userB.cookie }
 
     /**
-     * A third instance, started for one comparison against B (once it
-     * answers `expect`) and stopped after it
+     * Fresh processes for each measurement: A (with the package unless
+     * `withPackage` is false, the calibration) and B, once A answers an
+     * anonymous request with `status`. Logged-in cookies stay valid: the
+     * cookie session store and the marker are signed with the same key.
      */
-    const againstB = async (instance: AppInstance, name: string, expect: number) => {
-      try {
-        await instance.ready()
-        await waitFor(instance, expect)
-        return await compare(
-          {
-            name,
-            a: { instance, headers: html, expect },
-            b: { instance: without, headers: html, expect: 200 },
-          },
-          rounds,
-          seconds
-        )
-      } finally {
-        await instance.stop()
+    const fresh = (
+      status: number,
+      withPackage = true,
+      extra: AppEnv = {}
+    ): Comparison['instances'] => {
+      return async () => {
+        /**
+         * Ports from the OS: a fixed one may be held by a client socket
+         * of the previous rounds (loopback's ephemeral range covers it);
+         * a start that still loses the race is tried again
+         */
+        for (let attempt = 1; ; attempt++) {
+          const [portA, portB] = [await freePort(), await freePort()]
+          const a = app(portA, withPackage, `a${portA}`, extra)
+          const b = app(portB, false, `b${portB}`)
+          const done = async () => {
+            await Promise.all([a.stop(), b.stop()])
+          }
+          try {
+            await Promise.all([a.ready(), b.ready()])
+            await waitFor(a, status)
+            return { a, b, done }
+          } catch (error) {
+            await done()
+            if (attempt === 3) throw error
+            log(
+              `overhead: a fresh pair did not start, again (${(error as Error).message.split('\n')[0]})`
+            )
+          }
+        }
       }
     }
+    const passThrough = (name: string, a: Side, b: Side, status: number, withPackage = true) =>
+      compare(
+        { name, a, b, processes, warmup, instances: fresh(status, withPackage) },
+        rounds,
+        seconds,
+        pins
+      )
+
+    /**
+     * The long-running pair, for the maintenance answers
+     */
+    const answer = (name: string, a: Side, b: Side) =>
+      compare(
+        {
+          name,
+          a,
+          b,
+          processes: 1,
+          warmup: 2,
+          instances: async () => ({ a: withIt, b: without, done: async () => {} }),
+        },
+        answerRounds,
+        seconds,
+        pins
+      )
 
     log(`overhead (${stack} stack): ONLINE`)
     await waitFor(withIt, 200)
 
     /**
-     * The noise floor: B against a second instance of B, the package in
-     * neither, measured the same way
+     * The noise floor: the bare app against a second instance of itself,
+     * the package in neither, measured the same way
      */
-    const calibration = await againstB(
-      app(39303, false, 'd'),
+    const calibration = await passThrough(
       'calibration, the bare app against itself',
+      { headers: html, expect: 200 },
+      { headers: html, expect: 200 },
+      200,
+      false
+    )
+    const onlineAnonymous = await passThrough(
+      'ONLINE anonymous',
+      { headers: html, expect: 200 },
+      { headers: html, expect: 200 },
       200
     )
-
-    const onlineAnonymous = await compare(
-      pair('ONLINE anonymous', [html, 200], [html, 200]),
-      rounds,
-      seconds
-    )
-    const onlineLoggedIn = await compare(
-      pair(
-        'ONLINE logged in',
-        [{ ...html, cookie: userA.cookie }, 200],
-        [{ ...html, cookie: userB.cookie }, 200]
-      ),
-      rounds,
-      seconds
+    const onlineLoggedIn = await passThrough(
+      'ONLINE logged in',
+      { headers: loggedInA, expect: 200 },
+      { headers: loggedInB, expect: 200 },
+      200
     )
 
     /**
@@ -329,43 +455,47 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
     const pending = await manager.activate({ timeout: 3_600_000 })
     if (pending.state.status !== 'pending') throw new Error('the site did not go PENDING')
     await waitFor(withIt, 503)
-    const pendingLoggedIn = await compare(
-      pair(
-        'PENDING logged in',
-        [{ ...html, cookie: userA.cookie }, 200],
-        [{ ...html, cookie: userB.cookie }, 200]
-      ),
-      rounds,
-      seconds
+    const pendingLoggedIn = await passThrough(
+      'PENDING logged in',
+      { headers: loggedInA, expect: 200 },
+      { headers: loggedInB, expect: 200 },
+      503
     )
-    const pendingAnonymous = await compare(
-      pair('PENDING anonymous answer vs normal route', [html, 503], [html, 200]),
-      rounds,
-      seconds
+    const pendingAnonymous = await answer(
+      'PENDING anonymous answer vs normal route',
+      { headers: html, expect: 503 },
+      { headers: html, expect: 200 }
     )
 
     log(`overhead (${stack} stack): OFFLINE`)
     await manager.activate({ force: true })
     await sleep(1200)
-    const offlineHtml = await compare(
-      pair('OFFLINE HTML answer vs normal route', [html, 503], [html, 200]),
-      rounds,
-      seconds
+    const offlineHtml = await answer(
+      'OFFLINE HTML answer vs normal route',
+      { headers: html, expect: 503 },
+      { headers: html, expect: 200 }
     )
-    const offlineJson = await compare(
-      pair('OFFLINE JSON answer vs normal route', [json, 503], [json, 200]),
-      rounds,
-      seconds
+    const offlineJson = await answer(
+      'OFFLINE JSON answer vs normal route',
+      { headers: json, expect: 503 },
+      { headers: json, expect: 200 }
     )
 
     /**
-     * The same HTML answer written by the middleware (earlyAnswer: false),
-     * from a third instance of A
+     * The same HTML answer written by the middleware (earlyAnswer: false)
      */
-    const offlineHtmlMiddleware = await againstB(
-      app(39302, true, 'c', { MAINTENANCE_EARLY_ANSWER: 'false' }),
-      'OFFLINE HTML answer by the middleware vs normal route',
-      503
+    const offlineHtmlMiddleware = await compare(
+      {
+        name: 'OFFLINE HTML answer by the middleware vs normal route',
+        a: { headers: html, expect: 503 },
+        b: { headers: html, expect: 200 },
+        processes: 1,
+        warmup,
+        instances: fresh(503, true, { MAINTENANCE_EARLY_ANSWER: 'false' }),
+      },
+      answerRounds,
+      seconds,
+      pins
     )
 
     /**
@@ -390,14 +520,18 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
      * run of the same length tells growth that goes on (a leak) from
      * growth that has settled.
      */
-    const offlineSoak = stack === 'kit' ? await soak(withIt, quick, html) : undefined
+    const offlineSoak = stack === 'kit' ? await soak(withIt, quick, html, pins) : undefined
 
     await manager.deactivate()
     return {
       stack,
       loader: loader(),
+      pinning: pins,
       connections: CONNECTIONS,
+      processes,
+      warmup_seconds: warmup,
       rounds,
+      answer_rounds: answerRounds,
       seconds,
       calibration,
       online_anonymous: onlineAnonymous,
@@ -431,11 +565,22 @@ interface SoakTarget {
  * Warm-up, then two runs of the same length at -c 200, reading RSS from
  * /proc before and after each
  */
-async function soakRun(target: SoakTarget, quick: boolean, headers: Record<string, string>) {
+async function soakRun(
+  target: SoakTarget,
+  quick: boolean,
+  headers: Record<string, string>,
+  pins: Pinning | null
+) {
   const seconds = quick ? 10 : 60
   const warmupSeconds = quick ? 3 : 15
   const crowd = (time: number) =>
-    load({ url: target.url, connections: SOAK_CONNECTIONS, seconds: time, headers })
+    load({
+      url: target.url,
+      connections: SOAK_CONNECTIONS,
+      seconds: time,
+      headers,
+      cpu: pins?.load,
+    })
   await sleep(500)
   const rssIdle = rssMegabytes(target.pid)
   const linesStart = target.lines()
@@ -468,37 +613,41 @@ async function soakRun(target: SoakTarget, quick: boolean, headers: Record<strin
  * server writing a 503 of the same size: how much of the memory growth is
  * Node's own
  */
-async function soak(instance: AppInstance, quick: boolean, headers: Record<string, string>) {
+async function soak(
+  instance: AppInstance,
+  quick: boolean,
+  headers: Record<string, string>,
+  pins: Pinning | null
+) {
   log(`overhead: OFFLINE soak at -c ${SOAK_CONNECTIONS}, the app, then a bare Node.js server`)
   const answer = await fetch(instance.url('/ping'), { headers })
   const page = await answer.arrayBuffer()
   const app = await soakRun(
     { pid: instance.child.pid!, url: instance.url('/ping'), lines: () => instance.lines },
     quick,
-    headers
+    headers,
+    pins
   )
-  const bare = spawn(
-    process.execPath,
-    [
-      fileURLToPath(new URL('lib/bare_server.ts', import.meta.url)),
-      '39304',
-      String(page.byteLength),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] }
-  )
+  const control = onCpu(pins?.app, process.execPath, [
+    fileURLToPath(new URL('lib/bare_server.ts', import.meta.url)),
+    '39304',
+    String(page.byteLength),
+  ])
+  const bare = spawn(control.command, control.args, { stdio: ['ignore', 'pipe', 'inherit'] })
   try {
     await new Promise<void>((resolve, reject) => {
       bare.stdout!.once('data', () => resolve())
       bare.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)))
     })
-    const control = await soakRun(
+    const controlRun = await soakRun(
       { pid: bare.pid!, url: 'http://127.0.0.1:39304/ping', lines: () => 0 },
       quick,
-      headers
+      headers,
+      pins
     )
-    const result = { ...app, bare_node: control }
+    const result = { ...app, bare_node: controlRun }
     log(
-      `overhead: soak answered ${app.requests} requests; RSS idle ${app.rss_idle_mb}, warm ${app.rss_start_mb} → ${app.rss_end_mb} → ${app.rss_second_end_mb} MB, ${app.log_lines} log lines; bare Node.js ${control.rss_idle_mb}, ${control.rss_start_mb} → ${control.rss_end_mb} → ${control.rss_second_end_mb} MB`
+      `overhead: soak answered ${app.requests} requests; RSS idle ${app.rss_idle_mb}, warm ${app.rss_start_mb} → ${app.rss_end_mb} → ${app.rss_second_end_mb} MB, ${app.log_lines} log lines; bare Node.js ${controlRun.rss_idle_mb}, ${controlRun.rss_start_mb} → ${controlRun.rss_end_mb} → ${controlRun.rss_second_end_mb} MB`
     )
     return result
   } finally {

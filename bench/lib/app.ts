@@ -9,9 +9,11 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { onCpu } from './cpu.ts'
 import { log, sleep } from './stats.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -50,6 +52,20 @@ export async function buildApp() {
   })
 }
 
+/**
+ * A loopback port nothing listens on, from the OS
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
 export interface AppEnv {
   [key: string]: string
 }
@@ -63,11 +79,16 @@ export class AppInstance {
   output = ''
   #ready: Promise<void>
 
+  /**
+   * `cpu`: run the process on that core only (see cpu.ts)
+   */
   constructor(
     readonly port: number,
-    env: AppEnv
+    env: AppEnv,
+    cpu?: string
   ) {
-    this.child = spawn(process.execPath, [join(APP_ROOT, 'bin/server.js')], {
+    const { command, args } = onCpu(cpu, process.execPath, [join(APP_ROOT, 'bin/server.js')])
+    this.child = spawn(command, args, {
       cwd: ROOT,
       env: {
         PATH: process.env.PATH!,

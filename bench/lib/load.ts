@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { promisify } from 'node:util'
+import { onCpu } from './cpu.ts'
 import { round } from './stats.ts'
 
 const run = promisify(execFile)
@@ -55,6 +56,10 @@ export interface LoadOptions {
    */
   amount?: number
   headers?: Record<string, string>
+  /**
+   * Run wrk on that core only (see cpu.ts)
+   */
+  cpu?: string
 }
 
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path)) ?? null
@@ -117,7 +122,8 @@ async function withWrk(options: LoadOptions): Promise<LoadResult> {
     args.push('-H', `${name}: ${value}`)
   }
   args.push(options.url)
-  const { stdout } = await run(WRK!, args, { timeout: (seconds + 30) * 1000 })
+  const command = onCpu(options.cpu, WRK!, args)
+  const { stdout } = await run(command.command, command.args, { timeout: (seconds + 30) * 1000 })
   const total = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? Number.NaN)
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(
     stdout
