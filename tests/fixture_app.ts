@@ -8,9 +8,9 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
+import { freePort } from './free_port.ts'
 import { getActiveTest } from '@japa/runner'
 import { FileStore } from '../src/stores/file.ts'
 import { DatabaseStore } from '../src/stores/database.ts'
@@ -177,21 +177,6 @@ export interface RunningServer {
   output(): string
   counters(): Promise<AppCounters>
   stop(): Promise<void>
-}
-
-/**
- * A free port on the loopback interface
- */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /**

@@ -10,11 +10,11 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
+import { freePort } from './free_port.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const SKELETON = join(ROOT, 'tests/fixtures/packed_app')
@@ -59,17 +59,6 @@ function run(command: string, args: string[], cwd: string, timeout = 240_000): P
       clearTimeout(timer)
       resolve({ code, stdout, stderr })
     })
-  })
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
   })
 }
 

@@ -9,7 +9,6 @@
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -49,20 +48,6 @@ export async function buildApp() {
   await cp(join(ROOT, 'src/plugins/edge'), join(DIST, 'src/plugins/edge'), {
     recursive: true,
     filter: (source) => !source.endsWith('.ts'),
-  })
-}
-
-/**
- * A loopback port nothing listens on, from the OS
- */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo
-      server.close(() => resolve(port))
-    })
   })
 }
 

@@ -11,12 +11,15 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { closeSync, openSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import { connect, createServer as createNetServer } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { renderHaproxyLua, renderSnippet } from '../../src/web_servers/main.ts'
 import type { WebServer, WebServerOptions } from '../../src/web_servers/main.ts'
+import { freePort } from '../free_port.ts'
+
+export { freePort }
 
 /**
  * The maintenance page every test serves, and one asset
@@ -24,21 +27,6 @@ import type { WebServer, WebServerOptions } from '../../src/web_servers/main.ts'
 export const PAGE_HTML = '<!doctype html><title>Down for maintenance</title><h1>Back soon</h1>\n'
 export const PAGE_CSS = 'h1 { color: teal }\n'
 export const BYPASS = { name: 'site_maintenance_bypass', value: 'Let-me_in-42' }
-
-/**
- * A port nothing listens on right now (the server's own bind fails loudly
- * if something takes it in between)
- */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 export type RecordedRequest = { method: string; url: string; headers: IncomingHttpHeaders }
 
