@@ -59,6 +59,18 @@ async function createGate(
 }
 
 /**
+ * Once the rest of the pipeline has run, record the presence of the
+ * request's session: the session and auth middleware of the router stack
+ * have run by then. A rejection passes through untouched.
+ */
+function thenRecordPresence(ctx: HttpContext, manager: MaintenanceManager, pipeline: unknown) {
+  return Promise.resolve(pipeline).then((output: unknown) => {
+    recordPresence(ctx, manager)
+    return output
+  })
+}
+
+/**
  * Registered first in the server stack, so it sees every request
  * (unmatched URLs included) before body parsing, sessions and auth. While
  * ONLINE it only calls next(); otherwise it applies the maintenance policy
@@ -87,14 +99,17 @@ export default class MaintenanceMiddleware {
   handle(ctx: HttpContext, next: NextFn) {
     const gate = this.#gate
     if (gate && this.manager!.state.status === 'online') {
-      if (gate.stats.active) gate.stats.close()
-      const manager = this.manager!
-      return Promise.resolve(next()).then((output: unknown) => {
-        recordPresence(ctx, manager)
-        return output
-      })
+      return this.#passOnline(ctx, next, this.manager!, gate)
     }
     return this.#handle(ctx, next)
+  }
+
+  /**
+   * ONLINE: the rest of the pipeline, then presence
+   */
+  #passOnline(ctx: HttpContext, next: NextFn, manager: MaintenanceManager, gate: MaintenanceGate) {
+    if (gate.stats.active) gate.stats.close()
+    return thenRecordPresence(ctx, manager, next())
   }
 
   /**
@@ -126,14 +141,7 @@ export default class MaintenanceMiddleware {
       gate = await pending
     }
     if (this.manager) this.#gate = gate
-    let output: unknown
-    if (manager.state.status === 'online') {
-      if (gate.stats.active) gate.stats.close()
-      output = await next()
-    } else {
-      output = await gate.handle(ctx, next)
-    }
-    recordPresence(ctx, manager)
-    return output
+    if (manager.state.status === 'online') return this.#passOnline(ctx, next, manager, gate)
+    return thenRecordPresence(ctx, manager, gate.handle(ctx, next))
   }
 }
