@@ -394,26 +394,48 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
         }
       }
     }
-    const passThrough = (name: string, a: Side, b: Side, status: number, withPackage = true) =>
+    /**
+     * Both sides answer 200: `headers` of A and of B; `status` is what A
+     * answers an anonymous request with (503 while PENDING)
+     */
+    const passThrough = (
+      name: string,
+      headers: [Record<string, string>, Record<string, string>],
+      status: number,
+      withPackage = true
+    ) =>
       compare(
-        { name, a, b, processes, warmup, instances: fresh(status, withPackage) },
+        {
+          name,
+          a: { headers: headers[0], expect: 200 },
+          b: { headers: headers[1], expect: 200 },
+          processes,
+          warmup,
+          instances: fresh(status, withPackage),
+        },
         rounds,
         seconds,
         pins
       )
 
     /**
-     * The long-running pair, for the maintenance answers
+     * A's maintenance answer against B's normal route, on the long-running
+     * pair (already warm), or on a pair of `freshPair` warmed up like the
+     * others
      */
-    const answer = (name: string, a: Side, b: Side) =>
+    const answer = (
+      name: string,
+      headers: Record<string, string>,
+      freshPair?: Comparison['instances']
+    ) =>
       compare(
         {
           name,
-          a,
-          b,
+          a: { headers, expect: 503 },
+          b: { headers, expect: 200 },
           processes: 1,
-          warmup: 2,
-          instances: async () => ({ a: withIt, b: without, done: async () => {} }),
+          warmup: freshPair ? warmup : 2,
+          instances: freshPair ?? (async () => ({ a: withIt, b: without, done: async () => {} })),
         },
         answerRounds,
         seconds,
@@ -429,23 +451,12 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
      */
     const calibration = await passThrough(
       'calibration, the bare app against itself',
-      { headers: html, expect: 200 },
-      { headers: html, expect: 200 },
+      [html, html],
       200,
       false
     )
-    const onlineAnonymous = await passThrough(
-      'ONLINE anonymous',
-      { headers: html, expect: 200 },
-      { headers: html, expect: 200 },
-      200
-    )
-    const onlineLoggedIn = await passThrough(
-      'ONLINE logged in',
-      { headers: loggedInA, expect: 200 },
-      { headers: loggedInB, expect: 200 },
-      200
-    )
+    const onlineAnonymous = await passThrough('ONLINE anonymous', [html, html], 200)
+    const onlineLoggedIn = await passThrough('ONLINE logged in', [loggedInA, loggedInB], 200)
 
     /**
      * PENDING: a live session in the census keeps the drain going; the
@@ -456,47 +467,22 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
     const pending = await manager.activate({ timeout: 3_600_000 })
     if (pending.state.status !== 'pending') throw new Error('the site did not go PENDING')
     await waitFor(withIt, 503)
-    const pendingLoggedIn = await passThrough(
-      'PENDING logged in',
-      { headers: loggedInA, expect: 200 },
-      { headers: loggedInB, expect: 200 },
-      503
-    )
-    const pendingAnonymous = await answer(
-      'PENDING anonymous answer vs normal route',
-      { headers: html, expect: 503 },
-      { headers: html, expect: 200 }
-    )
+    const pendingLoggedIn = await passThrough('PENDING logged in', [loggedInA, loggedInB], 503)
+    const pendingAnonymous = await answer('PENDING anonymous answer vs normal route', html)
 
     log(`overhead (${stack} stack): OFFLINE`)
     await manager.activate({ force: true })
     await sleep(1200)
-    const offlineHtml = await answer(
-      'OFFLINE HTML answer vs normal route',
-      { headers: html, expect: 503 },
-      { headers: html, expect: 200 }
-    )
-    const offlineJson = await answer(
-      'OFFLINE JSON answer vs normal route',
-      { headers: json, expect: 503 },
-      { headers: json, expect: 200 }
-    )
+    const offlineHtml = await answer('OFFLINE HTML answer vs normal route', html)
+    const offlineJson = await answer('OFFLINE JSON answer vs normal route', json)
 
     /**
      * The same HTML answer written by the middleware (earlyAnswer: false)
      */
-    const offlineHtmlMiddleware = await compare(
-      {
-        name: 'OFFLINE HTML answer by the middleware vs normal route',
-        a: { headers: html, expect: 503 },
-        b: { headers: html, expect: 200 },
-        processes: 1,
-        warmup,
-        instances: fresh(503, true, { MAINTENANCE_EARLY_ANSWER: 'false' }),
-      },
-      answerRounds,
-      seconds,
-      pins
+    const offlineHtmlMiddleware = await answer(
+      'OFFLINE HTML answer by the middleware vs normal route',
+      html,
+      fresh(503, true, { MAINTENANCE_EARLY_ANSWER: 'false' })
     )
 
     /**

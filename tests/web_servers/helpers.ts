@@ -19,8 +19,6 @@ import { renderHaproxyLua, renderSnippet } from '../../src/web_servers/main.ts'
 import type { WebServer, WebServerOptions } from '../../src/web_servers/main.ts'
 import { freePort } from '../free_port.ts'
 
-export { freePort }
-
 /**
  * The maintenance page every test serves, and one asset
  */

@@ -12,12 +12,12 @@ import { test } from '@japa/runner'
 import type { Assert } from '@japa/assert'
 import { WEB_SERVERS } from '../../src/web_servers/main.ts'
 import type { WebServerOptions } from '../../src/web_servers/main.ts'
+import { freePort } from '../free_port.ts'
 import {
   BYPASS,
   PAGE_CSS,
   PAGE_HTML,
   createSite,
-  freePort,
   rawRequest,
   startUpstream,
   startWebServer,
