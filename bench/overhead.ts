@@ -20,7 +20,7 @@ import { type AppEnv, AppInstance } from './lib/app.ts'
 import { benchConfig } from './lib/config.ts'
 import { cpuMicroseconds, onCpu, type Pinning, pinning } from './lib/cpu.ts'
 import { type LoadResult, load, loader } from './lib/load.ts'
-import { log, median, round, sleep } from './lib/stats.ts'
+import { interval95, log, median, round, sleep } from './lib/stats.ts'
 
 const CONNECTIONS = 50
 
@@ -83,6 +83,12 @@ export interface PairResult {
    * The paired ratio of each pair of processes measured
    */
   process_ratios: number[]
+  /**
+   * 95 % confidence interval of the mean of process_ratios (null with
+   * fewer than 3 pairs): two processes of one build differ by a few
+   * percent, so this, not the rounds, says how sure a ratio is
+   */
+  interval95: [number, number] | null
   /**
    * Answers with another status than expected, over all rounds
    */
@@ -158,16 +164,17 @@ async function compare(
     cpu_ratio: round(median(a.map((r, index) => b[index].cpuUs / r.cpuUs)), 3),
     a_rps: Math.round(aRps),
     b_rps: Math.round(bRps),
-    a_p99_ms: aP99,
-    b_p99_ms: bP99,
+    a_p99_ms: round(aP99, 2),
+    b_p99_ms: round(bP99, 2),
     rounds: { a: a.map((r) => Math.round(r.rps)), b: b.map((r) => Math.round(r.rps)) },
     process_ratios: processRatios,
+    interval95: interval95(processRatios),
     unexpected:
       a.reduce((sum, r) => sum + unexpected(r, comparison.a.expect), 0) +
       b.reduce((sum, r) => sum + unexpected(r, comparison.b.expect), 0),
   }
   log(
-    `overhead ${comparison.name}: ${result.ratio}x (${result.a_rps} vs ${result.b_rps} req/s), paired ${result.paired_ratio}x, CPU ${result.cpu_ratio}x (${result.a_cpu_us} vs ${result.b_cpu_us} µs/request), p99 ${aP99} vs ${bP99} ms${processRatios.length > 1 ? `, per pair of processes ${processRatios.join(', ')}` : ''}${result.unexpected ? `, ${result.unexpected} UNEXPECTED answers` : ''}`
+    `overhead ${comparison.name}: ${result.ratio}x (${result.a_rps} vs ${result.b_rps} req/s), paired ${result.paired_ratio}x, CPU ${result.cpu_ratio}x (${result.a_cpu_us} vs ${result.b_cpu_us} µs/request), p99 ${round(aP99, 2)} vs ${round(bP99, 2)} ms${processRatios.length > 1 ? `, per pair of processes ${processRatios.join(', ')}` : ''}${result.interval95 ? ` (95% CI ${result.interval95.join('–')})` : ''}${result.unexpected ? `, ${result.unexpected} UNEXPECTED answers` : ''}`
   )
   return result
 }
@@ -312,13 +319,14 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
   /**
    * Short rounds: the machine's background load drifts over seconds, and
    * A and B of one round share it. Two processes of the same build differ
-   * by a few percent (JIT decisions, memory layout: the calibration pair
-   * shows it), so the pass-through comparisons run on several fresh pairs
-   * of processes; the maintenance answers, many times faster, on one.
+   * by up to ±5 % (JIT decisions, memory layout; fixed V8 hash and random
+   * seeds did not narrow it), more than rounds of one pair differ, so the
+   * pass-through comparisons run on 8 fresh pairs of processes, a few
+   * rounds each; the maintenance answers, many times faster, on one.
    */
-  const processes = quick ? 1 : 4
+  const processes = quick ? 1 : 8
   const warmup = quick ? 1 : 8
-  const rounds = quick ? 2 : 6
+  const rounds = quick ? 2 : 4
   const answerRounds = quick ? 2 : 8
   const seconds = 2
   const pins = pinning()

@@ -122,6 +122,7 @@ if (only.includes('overhead')) {
       results[`ratio_${prefix}${name}`] = overhead[name].ratio
       results[`paired_ratio_${prefix}${name}`] = overhead[name].paired_ratio
       results[`cpu_ratio_${prefix}${name}`] = overhead[name].cpu_ratio
+      results[`interval95_${prefix}${name}`] = overhead[name].interval95
       results[`p99_ratio_${prefix}${name}`] = overhead[name].p99_ratio
     }
     results[`log_lines_per_10k_offline${prefix ? `_${stack}` : ''}`] =
@@ -176,8 +177,8 @@ function printOverhead(overhead: OverheadResult) {
     '',
     `## Request path, ${overhead.stack} stack (${overhead.loader} -c ${overhead.connections}; pass-through: ${overhead.processes} pairs of fresh processes, each warmed up ${overhead.warmup_seconds} s, × ${overhead.rounds} interleaved rounds of ${overhead.seconds} s, answers: one pair × ${overhead.answer_rounds} rounds; medians${overhead.pinning ? `; the app on CPU ${overhead.pinning.app}, ${overhead.loader} on CPU ${overhead.pinning.load}` : ''})`,
     '',
-    '| scenario | with the package | without | ratio (req/s) | paired ratio | per pair of processes | CPU µs/request with / without | CPU ratio | p99 with / without (ms) | p99 ratio |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| scenario | with the package | without | ratio (req/s) | paired ratio | per pair of processes | 95 % CI (pairs) | CPU µs/request with / without | CPU ratio | p99 with / without (ms) | p99 ratio |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ]
   const labels: Record<(typeof PAIRS)[number], string> = {
     calibration: 'calibration: the bare app ÷ a second instance of it',
@@ -193,7 +194,7 @@ function printOverhead(overhead: OverheadResult) {
   for (const name of PAIRS) {
     const r = overhead[name]
     lines.push(
-      `| ${labels[name]} | ${r.a_rps} req/s | ${r.b_rps} req/s | ${r.ratio} | ${r.paired_ratio} | ${r.process_ratios.join(', ')} | ${r.a_cpu_us} / ${r.b_cpu_us} | ${r.cpu_ratio} | ${r.a_p99_ms} / ${r.b_p99_ms} | ${r.p99_ratio} |`
+      `| ${labels[name]} | ${r.a_rps} req/s | ${r.b_rps} req/s | ${r.ratio} | ${r.paired_ratio} | ${r.process_ratios.join(', ')} | ${r.interval95 ? r.interval95.join('–') : ''} | ${r.a_cpu_us} / ${r.b_cpu_us} | ${r.cpu_ratio} | ${r.a_p99_ms} / ${r.b_p99_ms} | ${r.p99_ratio} |`
     )
   }
   lines.push(

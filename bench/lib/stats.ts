@@ -23,6 +23,25 @@ export function median(values: number[]) {
   return quantile(values, 0.5)
 }
 
+/**
+ * Student's t, two-sided 95 %, by degrees of freedom (1–10; 1.96 beyond)
+ */
+const T95 = [12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23]
+
+/**
+ * 95 % confidence interval of the mean of independent measurements (here:
+ * one ratio per pair of processes, which differ from pair to pair by more
+ * than rounds of one pair do), rounded to `digits`; null below 3 values
+ */
+export function interval95(values: number[], digits = 3): [number, number] | null {
+  const n = values.length
+  if (n < 3) return null
+  const mean = values.reduce((sum, value) => sum + value, 0) / n
+  const variance = values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1)
+  const half = (T95[n - 2] ?? 1.96) * Math.sqrt(variance / n)
+  return [round(mean - half, digits), round(mean + half, digits)]
+}
+
 export function round(value: number, digits = 2) {
   const factor = 10 ** digits
   return Math.round(value * factor) / factor
