@@ -93,15 +93,16 @@ export default class MaintenanceMiddleware {
   #gate: MaintenanceGate | null = null
 
   /**
-   * Not async on purpose: while ONLINE a request costs one property read,
-   * the call to next() and one promise for presence
+   * Not async on purpose: once the gate exists, a request costs one
+   * property read, the gate's decision when not ONLINE, the call to
+   * next() and one promise for presence
    */
   handle(ctx: HttpContext, next: NextFn) {
     const gate = this.#gate
-    if (gate && this.manager!.state.status === 'online') {
-      return this.#passOnline(ctx, next, this.manager!, gate)
-    }
-    return this.#handle(ctx, next)
+    if (!gate) return this.#handle(ctx, next)
+    const manager = this.manager!
+    if (manager.state.status === 'online') return this.#passOnline(ctx, next, manager, gate)
+    return thenRecordPresence(ctx, manager, gate.handle(ctx, next))
   }
 
   /**
