@@ -35,6 +35,10 @@ interface Row {
    * What the lighter bar is ("max", "p95")
    */
   behindLabel?: string
+  /**
+   * 95 % interval of the value, drawn as a whisker
+   */
+  interval?: [number, number] | null
 }
 
 const WIDTH = 820
@@ -79,17 +83,29 @@ function panel(title: string, note: string, rows: Row[], unit: string, scaleMax:
     parts.push(
       `<rect x="${LABEL}" y="${y + 3}" width="${Math.max(1, x(row.value) - LABEL).toFixed(1)}" height="14" fill="${color}"/>`
     )
+    if (row.interval) {
+      const [low, high] = row.interval.map((value) => x(value).toFixed(1))
+      parts.push(
+        `<path d="M${low} ${y + 6}v8M${low} ${y + 10}H${high}M${high} ${y + 6}v8" class="interval"/>`
+      )
+    }
     if (row.target !== undefined) {
       const tx = x(row.target)
       parts.push(
         `<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${y + 1}" y2="${y + 19}" class="target"/>`
       )
     }
-    const shown =
-      row.behind === undefined
+    const shown = row.interval
+      ? `${format(row.value, unit)} (95 % ${format(row.interval[0], '')}–${format(row.interval[1], '')})`
+      : row.behind === undefined
         ? format(row.value, unit)
         : `${format(row.value, unit)} (${row.behindLabel ?? 'max'} ${format(row.behind, unit)})`
-    const textX = Math.max(x(row.value), row.behind === undefined ? 0 : x(row.behind)) + 6
+    const textX =
+      Math.max(
+        x(row.value),
+        row.behind === undefined ? 0 : x(row.behind),
+        row.interval ? x(row.interval[1]) : 0
+      ) + 6
     parts.push(`<text x="${textX.toFixed(1)}" y="${y + 14}" class="value">${shown}</text>`)
   })
   const height = 52 + rows.length * ROW + 14
@@ -103,6 +119,7 @@ export function chart(results: any): string {
     const pass = (name: string, label: string): Row => ({
       label,
       value: results[`paired_ratio_${name}`] ?? results[`ratio_${name}`],
+      interval: results[`interval95_${name}`],
       target: 0.97,
       higherIsBetter: true,
     })
@@ -124,7 +141,7 @@ export function chart(results: any): string {
     panels.push(
       panel(
         'Request path with the package ÷ without (req/s)',
-        'Starter-kit stack unless marked; paired ratios (median of A ÷ B per round); the mark is the 0.97 target',
+        'Starter-kit stack unless marked; paired ratios (median of A ÷ B per round), whisker: 95 % interval over 8 process pairs; the mark is the 0.97 target',
         passRows,
         'x',
         1.1
@@ -246,6 +263,7 @@ export function chart(results: any): string {
 .label { font-size: 12px; fill: #2d3748; text-anchor: end }
 .value { font-size: 11px; fill: #2d3748; paint-order: stroke; stroke: #ffffff; stroke-width: 3px }
 .target { stroke: #1a202c; stroke-width: 2; stroke-dasharray: 3 2 }
+.interval { stroke: #1a202c; stroke-width: 1.5; fill: none }
 .footer { font-size: 11px; fill: #718096 }
 </style>
 <rect width="100%" height="100%" fill="#ffffff"/>
