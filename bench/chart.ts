@@ -141,7 +141,7 @@ export function chart(results: any): string {
     panels.push(
       panel(
         'Request path with the package ÷ without (req/s)',
-        'Starter-kit stack unless marked; paired ratios (median of A ÷ B per round), whisker: 95 % interval over 8 process pairs; the mark is the 0.97 target',
+        `Starter-kit stack unless marked; paired ratios (median of A ÷ B per round), whisker: 95 % interval over ${results.overhead?.processes ?? 'the'} process pairs; the mark is the 0.97 target`,
         passRows,
         'x',
         1.1

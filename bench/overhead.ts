@@ -174,7 +174,7 @@ async function compare(
       b.reduce((sum, r) => sum + unexpected(r, comparison.b.expect), 0),
   }
   log(
-    `overhead ${comparison.name}: ${result.ratio}x (${result.a_rps} vs ${result.b_rps} req/s), paired ${result.paired_ratio}x, CPU ${result.cpu_ratio}x (${result.a_cpu_us} vs ${result.b_cpu_us} µs/request), p99 ${round(aP99, 2)} vs ${round(bP99, 2)} ms${processRatios.length > 1 ? `, per pair of processes ${processRatios.join(', ')}` : ''}${result.interval95 ? ` (95% CI ${result.interval95.join('–')})` : ''}${result.unexpected ? `, ${result.unexpected} UNEXPECTED answers` : ''}`
+    `overhead ${comparison.name}: ${result.ratio}x (${result.a_rps} vs ${result.b_rps} req/s), paired ${result.paired_ratio}x, CPU ${result.cpu_ratio}x (${result.a_cpu_us} vs ${result.b_cpu_us} µs/request), p99 ${result.a_p99_ms} vs ${result.b_p99_ms} ms${processRatios.length > 1 ? `, per pair of processes ${processRatios.join(', ')}` : ''}${result.interval95 ? ` (95% CI ${result.interval95.join('–')})` : ''}${result.unexpected ? `, ${result.unexpected} UNEXPECTED answers` : ''}`
   )
   return result
 }
