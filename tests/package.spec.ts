@@ -26,13 +26,36 @@ interface Run {
 }
 
 /**
+ * What npm needs to reach the registry on machines behind a proxy or a
+ * TLS-inspecting gateway (its CA bundle): without them the install's
+ * registry requests fail with SELF_SIGNED_CERT_IN_CHAIN and npm retries
+ * until the time limit
+ */
+const NETWORK_ENV = [
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NO_PROXY',
+  'https_proxy',
+  'http_proxy',
+  'no_proxy',
+]
+
+/**
  * The app reads its own .env: nothing from this test process (whose
  * environment other tests may have filled) must override it
  */
 function cleanEnv() {
   const env: Record<string, string> = { NODE_ENV: 'development' }
-  for (const name of ['PATH', 'HOME', 'npm_config_cache', 'npm_config_nodedir']) {
+  for (const name of ['PATH', 'HOME', 'npm_config_cache', 'npm_config_nodedir', ...NETWORK_ENV]) {
     if (process.env[name]) env[name] = process.env[name]!
+  }
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^npm_config_(cafile|ca|strict_ssl|proxy|https_proxy|registry)$/i.test(name) && value) {
+      env[name] = value
+    }
   }
   return env
 }
