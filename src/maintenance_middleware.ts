@@ -100,15 +100,17 @@ export default class MaintenanceMiddleware {
   handle(ctx: HttpContext, next: NextFn) {
     const gate = this.#gate
     if (!gate) return this.#handle(ctx, next)
-    const manager = this.manager!
-    if (manager.state.status === 'online') return this.#passOnline(ctx, next, manager, gate)
-    return thenRecordPresence(ctx, manager, gate.handle(ctx, next))
+    return this.#pass(ctx, next, this.manager!, gate)
   }
 
   /**
-   * ONLINE: the rest of the pipeline, then presence
+   * ONLINE: the rest of the pipeline; otherwise the gate's decision. Then
+   * presence, either way.
    */
-  #passOnline(ctx: HttpContext, next: NextFn, manager: MaintenanceManager, gate: MaintenanceGate) {
+  #pass(ctx: HttpContext, next: NextFn, manager: MaintenanceManager, gate: MaintenanceGate) {
+    if (manager.state.status !== 'online') {
+      return thenRecordPresence(ctx, manager, gate.handle(ctx, next))
+    }
     if (gate.stats.active) gate.stats.close()
     return thenRecordPresence(ctx, manager, next())
   }
@@ -142,7 +144,6 @@ export default class MaintenanceMiddleware {
       gate = await pending
     }
     if (this.manager) this.#gate = gate
-    if (manager.state.status === 'online') return this.#passOnline(ctx, next, manager, gate)
-    return thenRecordPresence(ctx, manager, gate.handle(ctx, next))
+    return this.#pass(ctx, next, manager, gate)
   }
 }
