@@ -124,7 +124,6 @@ async function compare(
   }
   const a: (LoadResult & { cpuUs: number })[] = []
   const b: (LoadResult & { cpuUs: number })[] = []
-  const processRatios: number[] = []
   for (let process = 0; process < comparison.processes; process++) {
     const instances = await comparison.instances()
     try {
@@ -134,7 +133,6 @@ async function compare(
        */
       await run(instances.a, comparison.a, comparison.warmup)
       await run(instances.b, comparison.b, comparison.warmup)
-      const first = a.length
       for (let index = 0; index < rounds; index++) {
         if (index % 2 === 0) {
           a.push(await run(instances.a, comparison.a, seconds))
@@ -144,13 +142,17 @@ async function compare(
           a.push(await run(instances.a, comparison.a, seconds))
         }
       }
-      processRatios.push(
-        round(median(a.slice(first).map((r, index) => r.rps / b[first + index].rps)), 3)
-      )
     } finally {
       await instances.done()
     }
   }
+  /**
+   * A ÷ B of each round, in order: `rounds` of them per pair of processes
+   */
+  const roundRatios = a.map((r, index) => r.rps / b[index].rps)
+  const processRatios = Array.from({ length: comparison.processes }, (_, process) =>
+    round(median(roundRatios.slice(process * rounds, (process + 1) * rounds)), 3)
+  )
   const aRps = median(a.map((r) => r.rps))
   const bRps = median(b.map((r) => r.rps))
   const aP99 = median(a.map((r) => r.p99))
@@ -158,7 +160,7 @@ async function compare(
   const result: PairResult = {
     ratio: round(aRps / bRps, 3),
     p99_ratio: round(aP99 / bP99, 3),
-    paired_ratio: round(median(a.map((r, index) => r.rps / b[index].rps)), 3),
+    paired_ratio: round(median(roundRatios), 3),
     a_cpu_us: round(median(a.map((r) => r.cpuUs)), 1),
     b_cpu_us: round(median(b.map((r) => r.cpuUs)), 1),
     cpu_ratio: round(median(a.map((r, index) => b[index].cpuUs / r.cpuUs)), 3),
