@@ -16,7 +16,7 @@ import type { NextFn } from '@adonisjs/core/types/http'
 import { AllowedPaths, rawPath } from './allowed_paths.ts'
 import { IpAllowList } from './ip_allow_list.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
-import { loggedInBefore, readMarker } from './presence_marker.ts'
+import { loggedInBefore, readMarker, readSessionId } from './presence_marker.ts'
 import { RequestStats } from './request_stats.ts'
 import type { MaintenanceState } from './types.ts'
 import { hashSecret } from './utils.ts'
@@ -203,7 +203,7 @@ export class MaintenanceGate {
      */
     const { state } = snapshot
     if (state.status === 'pending' && this.options.sessionCookie && state.drainStartedAt) {
-      const sessionId = request.cookie(this.options.sessionCookie)
+      const sessionId = readSessionId(request, this.options.sessionCookie)
       if (sessionId && loggedInBefore(readMarker(request), sessionId, state.drainStartedAt)) {
         return 'session'
       }

@@ -195,6 +195,55 @@ test.group('MaintenanceGate', () => {
     assert.isFalse(run(gate, forged), 'an unsigned marker')
   })
 
+  test('PENDING: a session cookie verified once is not verified again; a forged one never passes', ({
+    assert,
+  }) => {
+    const drainStartedAt = Date.now() - 1_000
+    const { gate } = site({ status: 'pending', drainStartedAt, deadline: Date.now() + 60_000 })
+    const sessionId = `verified-once-${Date.now()}`
+    const marker = { s: sessionTag(sessionId), t: drainStartedAt - 5_000 }
+    const verifier = encryption.getMessageVerifier()
+    const unsign = verifier.unsign
+    const purposes: unknown[] = []
+    verifier.unsign = function (this: typeof verifier, ...args: Parameters<typeof unsign>) {
+      purposes.push(args[1])
+      return unsign.apply(this, args)
+    } as typeof unsign
+    try {
+      const signed = { 'adonis-session': sessionId, [PRESENCE_COOKIE]: marker }
+      assert.isTrue(run(gate, context('/', { cookies: signed })))
+      assert.sameMembers(purposes, ['adonis-session', PRESENCE_COOKIE])
+
+      purposes.length = 0
+      const again = context('/', { cookies: signed })
+      assert.isTrue(run(gate, again))
+      assert.deepEqual(purposes, [], 'the same cookie values are not verified again')
+      assert.equal(
+        again.request.cookie('adonis-session'),
+        sessionId,
+        'the session middleware still reads the id'
+      )
+
+      /**
+       * The same id with a broken signature, twice (the second answer
+       * comes from the cache), and unsigned
+       */
+      const header = String(context('/', { cookies: signed }).request.header('cookie'))
+      const tampered = header.replace(/^adonis-session=([^;]+)/, (_, value: string) => {
+        const last = value.at(-1) === 'A' ? 'B' : 'A'
+        return `adonis-session=${value.slice(0, -1)}${last}`
+      })
+      assert.notEqual(tampered, header)
+      for (let attempt = 0; attempt < 2; attempt++) {
+        assert.isFalse(run(gate, context('/', { headers: { cookie: tampered } })), 'tampered')
+      }
+      const plain = header.replace(/^adonis-session=[^;]+/, `adonis-session=${sessionId}`)
+      assert.isFalse(run(gate, context('/', { headers: { cookie: plain } })), 'unsigned')
+    } finally {
+      verifier.unsign = unsign
+    }
+  })
+
   test('OFFLINE: logged-in sessions do not pass', ({ assert }) => {
     const drainStartedAt = Date.now() - 1_000
     const { gate } = site({ status: 'offline', drainStartedAt })
