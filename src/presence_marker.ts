@@ -91,11 +91,16 @@ function verifiedCookie<T>(
  * The marker of this request, when present, signed by this app and well formed
  */
 export function readMarker(request: Request): PresenceMarker | null {
-  return verifiedCookie(request, PRESENCE_COOKIE, (value: any) =>
-    value && typeof value === 'object' && typeof value.s === 'string' && typeof value.t === 'number'
-      ? { s: value.s, t: value.t }
-      : null
-  )
+  return verifiedCookie(request, PRESENCE_COOKIE, asMarker)
+}
+
+function asMarker(value: any): PresenceMarker | null {
+  return value &&
+    typeof value === 'object' &&
+    typeof value.s === 'string' &&
+    typeof value.t === 'number'
+    ? { s: value.s, t: value.t }
+    : null
 }
 
 /**
@@ -106,9 +111,11 @@ export function readMarker(request: Request): PresenceMarker | null {
  * check of its own.
  */
 export function readSessionId(request: Request, cookieName: string): string | null {
-  return verifiedCookie(request, cookieName, (value) =>
-    typeof value === 'string' && value ? value : null
-  )
+  return verifiedCookie(request, cookieName, asSessionId)
+}
+
+function asSessionId(value: unknown): string | null {
+  return typeof value === 'string' && value ? value : null
 }
 
 /**
