@@ -67,7 +67,7 @@ interface Snapshot {
   info: Omit<MaintenanceRequestInfo, 'via'>
 }
 
-type ManagerLike = Pick<MaintenanceManager, 'state' | 'config' | 'page'>
+type ManagerLike = Pick<MaintenanceManager, 'state' | 'config' | 'page' | 'hasLoggedOut'>
 
 /**
  * The policy of the maintenance middleware: who passes in PENDING and
@@ -198,13 +198,19 @@ export class MaintenanceGate {
     /**
      * PENDING: sessions logged in before the drain began finish their work.
      * The signed presence marker (src/presence.ts) tells them apart
-     * without reading the session store. A remember-me cookie alone does
-     * not count: it would open a new session, which is a new login.
+     * without reading the session store; it expires, and a session that
+     * logged out since is refused whatever marker it shows. A remember-me
+     * cookie alone does not count: it would open a new session, which is
+     * a new login.
      */
     const { state } = snapshot
     if (state.status === 'pending' && this.options.sessionCookie && state.drainStartedAt) {
       const sessionId = readSessionId(request, this.options.sessionCookie)
-      if (sessionId && loggedInBefore(readMarker(request), sessionId, state.drainStartedAt)) {
+      if (
+        sessionId &&
+        loggedInBefore(readMarker(request), sessionId, state.drainStartedAt) &&
+        !this.manager.hasLoggedOut(sessionId)
+      ) {
         return 'session'
       }
     }
@@ -301,6 +307,7 @@ export function wantsJson(accept: string | undefined): boolean {
   if (json === undefined) {
     const preferred = accepts({ headers: { accept } } as IncomingMessage).type(['html', 'json'])
     json = preferred ? preferred === 'json' : accept.includes('json')
+    if (accept.length > MAX_ACCEPT_LENGTH) return json
     if (negotiated.size >= 1000) negotiated.clear()
     negotiated.set(accept, json)
   }
@@ -308,6 +315,12 @@ export function wantsJson(accept: string | undefined): boolean {
 }
 
 const negotiated = new Map<string, boolean>()
+
+/**
+ * Browsers send Accept headers of a few dozen bytes; a longer one is
+ * negotiated but not remembered, so forged headers cannot fill memory
+ */
+const MAX_ACCEPT_LENGTH = 256
 
 /**
  * The bypass cookie's value: derived from the secret's hash, so it is

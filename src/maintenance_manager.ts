@@ -51,6 +51,7 @@ export class MaintenanceManager {
   #ticking = false
   #lastError: Error | null = null
   #presence = new Map<string, number>()
+  #loggedOut = new Set<string>()
 
   /**
    * The maintenance answer's bodies, prepared on every state change
@@ -123,8 +124,29 @@ export class MaintenanceManager {
    */
   async refresh(): Promise<MaintenanceState> {
     const state = (await this.store.read()) ?? initialState()
+    await this.#loadLoggedOut(state)
     await this.#apply(state)
     return state
+  }
+
+  /**
+   * While PENDING, the sessions that logged out (in any process) are
+   * known in memory before the state is applied, so a copied marker of
+   * one of them never passes; nothing is read in the other states
+   */
+  async #loadLoggedOut(state: MaintenanceState) {
+    if (state.status !== 'pending') {
+      if (this.#loggedOut.size) this.#loggedOut = new Set()
+      return
+    }
+    this.#loggedOut = new Set(await this.store.loggedOutSessions(Date.now()))
+  }
+
+  /**
+   * Whether this session logged out (known while PENDING; no I/O)
+   */
+  hasLoggedOut(sessionId: string) {
+    return this.#loggedOut.size > 0 && this.#loggedOut.has(sessionKey(sessionId))
   }
 
   /**
@@ -344,7 +366,8 @@ export class MaintenanceManager {
   async dropSession(sessionId: string) {
     const key = sessionKey(sessionId)
     this.#presence.delete(key)
-    await this.store.dropSession(key)
+    this.#loggedOut.add(key)
+    await this.store.dropSession(key, Date.now() + this.config.sessionIdleAge)
   }
 
   #prunePresence(now: number) {

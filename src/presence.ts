@@ -36,7 +36,7 @@ interface SessionLike {
 export function recordPresence(
   ctx: HttpContext,
   manager: {
-    config: Pick<ResolvedMaintenanceConfig, 'authSessionKey'>
+    config: Pick<ResolvedMaintenanceConfig, 'authSessionKey' | 'sessionIdleAge'>
     touchSession: MaintenanceManager['touchSession']
   }
 ) {
@@ -51,7 +51,7 @@ export function recordPresence(
     return
   }
   const loggedIn = userId !== undefined && userId !== null
-  syncMarker(ctx.request, ctx.response, session.sessionId, loggedIn)
+  syncMarker(ctx.request, ctx.response, session.sessionId, loggedIn, manager.config.sessionIdleAge)
   /**
    * Bypass holders (an admin let in by cookie or IP) do not hold the
    * site back from going offline

@@ -22,16 +22,23 @@ import { sessionKey } from './maintenance_manager.ts'
 export const PRESENCE_COOKIE = 'site_maintenance_seen'
 
 /**
- * The marker is bound to the session id, so its own lifetime only has to
- * outlast the session; a new session (login regenerates the id) makes it
- * stale at once.
+ * The marker is bound to the session id (login regenerates the id, which
+ * makes an older marker stale at once) and carries its own expiry:
+ * AdonisJS signed cookies hold no expiry of their own, so a copied marker
+ * would otherwise replay for as long as its session id is accepted.
  */
 const PRESENCE_COOKIE_OPTIONS = {
   httpOnly: true,
   sameSite: 'lax' as const,
   path: '/',
-  maxAge: '30d',
 }
+
+/**
+ * A real signed value of either cookie the gate reads (a session id, a
+ * marker) is well under 300 bytes. Anything longer is refused before any
+ * lookup or signature check, so a forged 15 KB cookie costs no memory.
+ */
+export const MAX_COOKIE_LENGTH = 512
 
 /**
  * The value of the marker cookie
@@ -45,6 +52,11 @@ export interface PresenceMarker {
    * When the session was first seen logged in, epoch milliseconds
    */
   t: number
+  /**
+   * When this marker stops counting, epoch milliseconds: at most the
+   * session idle age after it was last written
+   */
+  x: number
 }
 
 /**
@@ -55,15 +67,18 @@ export function sessionTag(sessionId: string): string {
 }
 
 /**
- * Signed cookie values already verified, by cookie name and raw value.
- * Checking a signature is the costliest step of a logged-in request: on
- * Node.js 24 each of the verifier's three HMACs prepares its Buffer key
- * anew (~12 µs, against ~2 µs with a prepared key), while a browser sends
- * the same value for the whole session. What passed (or failed) the check
- * is kept; bounded, and per process, which serves one app (one APP_KEY).
+ * Signed cookie values that passed the check, by cookie name and raw
+ * value. Checking a signature is the costliest step of a logged-in
+ * request: on Node.js 24 each of the verifier's three HMACs prepares its
+ * Buffer key anew (~12 µs, against ~2 µs with a prepared key), while a
+ * browser sends the same value for the whole session. Only successes are
+ * kept (a stranger cannot sign, so cannot fill it), values are at most
+ * MAX_COOKIE_LENGTH long, and the whole cache is bounded in bytes; per
+ * process, which serves one app (one APP_KEY).
  */
 const verified = new Map<string, Map<string, unknown>>()
-const MAX_VERIFIED = 10_000
+const MAX_VERIFIED_BYTES = 4 * 1024 * 1024
+let verifiedBytes = 0
 
 /**
  * The signed cookie `name` of this request, verified by this app and
@@ -75,16 +90,29 @@ function verifiedCookie<T>(
   accept: (value: unknown) => T | null
 ): T | null {
   const raw = request.cookiesList()[name]
-  if (typeof raw !== 'string' || !raw) return null
+  if (typeof raw !== 'string' || !raw || raw.length > MAX_COOKIE_LENGTH) return null
   let values = verified.get(name)
   if (!values) verified.set(name, (values = new Map()))
-  const known = values.get(raw) as T | null | undefined
+  const known = values.get(raw) as T | undefined
   if (known !== undefined) return known
 
   const value = accept(request.cookie(name))
-  if (values.size >= MAX_VERIFIED) values.clear()
+  if (value === null) return null
+  if (verifiedBytes + raw.length * 2 > MAX_VERIFIED_BYTES) {
+    verified.clear()
+    verified.set(name, (values = new Map()))
+    verifiedBytes = 0
+  }
   values.set(raw, value)
+  verifiedBytes += raw.length * 2
   return value
+}
+
+/**
+ * Bytes of cookie values held by the verified cache (for the tests)
+ */
+export function verifiedCacheBytes() {
+  return verifiedBytes
 }
 
 /**
@@ -98,8 +126,9 @@ function asMarker(value: any): PresenceMarker | null {
   return value &&
     typeof value === 'object' &&
     typeof value.s === 'string' &&
-    typeof value.t === 'number'
-    ? { s: value.s, t: value.t }
+    typeof value.t === 'number' &&
+    typeof value.x === 'number'
+    ? { s: value.s, t: value.t, x: value.x }
     : null
 }
 
@@ -119,34 +148,44 @@ function asSessionId(value: unknown): string | null {
 }
 
 /**
- * Whether the marker shows this session logged in before `instant`
+ * Whether the marker shows this session logged in before `instant`, and
+ * is still in force at `now`
  */
 export function loggedInBefore(
   marker: PresenceMarker | null,
   sessionId: unknown,
-  instant: number
+  instant: number,
+  now: number = Date.now()
 ): boolean {
   if (!marker || typeof sessionId !== 'string' || !sessionId) return false
-  return marker.t < instant && marker.s === sessionTag(sessionId)
+  return marker.t < instant && marker.x > now && marker.s === sessionTag(sessionId)
 }
 
 /**
  * Keep the marker in step with the session: written when a logged-in
- * session has none (or one of an older session id), cleared when the
- * session is no longer logged in
+ * session has none, one of an older session id, or one past half its
+ * life (so an active session's marker never lapses, while one copied and
+ * left alone expires after `maxAge` ms); cleared when the session is no
+ * longer logged in
  */
 export function syncMarker(
   request: Request,
   response: Response,
   sessionId: string,
   loggedIn: boolean,
+  maxAge: number,
   now: number = Date.now()
 ) {
   const marker = readMarker(request)
   if (loggedIn) {
     const tag = sessionTag(sessionId)
-    if (marker?.s !== tag) {
-      response.cookie(PRESENCE_COOKIE, { s: tag, t: now }, PRESENCE_COOKIE_OPTIONS)
+    const current = marker !== null && marker.s === tag ? marker : null
+    if (!current || current.x - now < maxAge / 2) {
+      const value: PresenceMarker = { s: tag, t: current ? current.t : now, x: now + maxAge }
+      response.cookie(PRESENCE_COOKIE, value, {
+        ...PRESENCE_COOKIE_OPTIONS,
+        maxAge: Math.ceil(maxAge / 1000),
+      })
     }
   } else if (marker || request.cookiesList()[PRESENCE_COOKIE] !== undefined) {
     response.clearCookie(PRESENCE_COOKIE)

@@ -114,9 +114,16 @@ export interface MaintenanceStoreContract {
   touchSession(key: string, userId: string | number | null, expiresAt: number): Promise<void>
 
   /**
-   * Forget a session (logout)
+   * Forget a session (logout) and, with `loggedOutUntil`, remember until
+   * then that it logged out: a copied presence marker of that session
+   * must not pass PENDING
    */
-  dropSession(key: string): Promise<void>
+  dropSession(key: string, loggedOutUntil?: number): Promise<void>
+
+  /**
+   * Keys of sessions that logged out and are remembered at `now`
+   */
+  loggedOutSessions(now: number): Promise<string[]>
 
   /**
    * Number of logged-in sessions alive at `now`

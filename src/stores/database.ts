@@ -113,9 +113,30 @@ export class DatabaseStore implements MaintenanceStoreContract {
     )
   }
 
-  async dropSession(key: string) {
-    if (this.sessionTable) return
-    await this.#guard(() => this.client.from(this.sessionsTable).where('session_key', key).delete())
+  /**
+   * A logout keeps its row as a reminder until `loggedOutUntil`, stored
+   * negated: every count reads `expires_at > now` and never sees it, and
+   * the reminders are one range of the same index (`< -now`)
+   */
+  async dropSession(key: string, loggedOutUntil?: number) {
+    await this.#guard(() => {
+      if (loggedOutUntil === undefined) {
+        return this.client.from(this.sessionsTable).where('session_key', key).delete()
+      }
+      return this.client
+        .knexQuery()
+        .table(this.sessionsTable)
+        .insert({ session_key: key, user_id: null, expires_at: -loggedOutUntil })
+        .onConflict('session_key')
+        .merge(['user_id', 'expires_at'])
+    })
+  }
+
+  async loggedOutSessions(now: number) {
+    const rows = await this.#guard(() =>
+      this.client.from(this.sessionsTable).where('expires_at', '<', -now).select('session_key')
+    )
+    return rows.map((row: { session_key: string }) => row.session_key)
   }
 
   /**
@@ -167,14 +188,14 @@ export class DatabaseStore implements MaintenanceStoreContract {
       for (let batch = 0; batch < SWEEP_BATCHES; batch++) {
         const edge = await this.client
           .from(this.sessionsTable)
-          .where('expires_at', '<=', now)
+          .whereBetween('expires_at', [-now, now])
           .orderBy('expires_at', 'asc')
           .offset(SWEEP_BATCH_SIZE - 1)
           .limit(1)
           .select('expires_at')
           .first()
         const upTo = edge ? Math.min(Number(edge.expires_at), now) : now
-        await this.client.from(this.sessionsTable).where('expires_at', '<=', upTo).delete()
+        await this.client.from(this.sessionsTable).whereBetween('expires_at', [-now, upTo]).delete()
         if (!edge) return
       }
     } catch (error) {

@@ -9,7 +9,7 @@
 
 import { randomBytes } from 'node:crypto'
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import * as errors from '../errors.ts'
 import { parseState } from '../state.ts'
 import type { MaintenanceState, MaintenanceStoreContract, TaskRecord } from '../types.ts'
@@ -45,12 +45,14 @@ export class FileStore implements MaintenanceStoreContract {
   #lockPath: string
   #sessionsDir: string
   #tasksDir: string
+  #loggedOutDir: string
 
   constructor(readonly directory: string) {
     this.statePath = join(directory, 'state.json')
     this.#lockPath = join(directory, 'state.lock')
     this.#sessionsDir = join(directory, 'sessions')
     this.#tasksDir = join(directory, 'tasks')
+    this.#loggedOutDir = join(directory, 'logged_out')
   }
 
   async read(): Promise<MaintenanceState | null> {
@@ -114,8 +116,20 @@ export class FileStore implements MaintenanceStoreContract {
     await writeAtomic(join(this.#sessionsDir, key), JSON.stringify({ userId, expiresAt }))
   }
 
-  async dropSession(key: string) {
+  async dropSession(key: string, loggedOutUntil?: number) {
     await rm(join(this.#sessionsDir, key), { force: true })
+    if (loggedOutUntil === undefined) return
+    await mkdir(this.#loggedOutDir, { recursive: true })
+    await writeAtomic(join(this.#loggedOutDir, key), JSON.stringify({ expiresAt: loggedOutUntil }))
+  }
+
+  async loggedOutSessions(now: number) {
+    const keys: string[] = []
+    for (const [path, entry] of await this.#entries<{ expiresAt: number }>(this.#loggedOutDir)) {
+      if (entry && entry.expiresAt > now) keys.push(basename(path))
+      else if (entry) await rm(path, { force: true })
+    }
+    return keys
   }
 
   /**

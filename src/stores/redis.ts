@@ -38,7 +38,14 @@ type Connection = ReturnType<RedisService['connection']>
 export class RedisStore implements MaintenanceStoreContract {
   readonly name = 'redis'
   #connection: Connection
-  #keys: { state: string; channel: string; sessions: string; tasks: string; live: string }
+  #keys: {
+    state: string
+    channel: string
+    sessions: string
+    loggedOut: string
+    tasks: string
+    live: string
+  }
   #subscribed = false
 
   constructor(redis: RedisService, options: RedisStoreOptions = {}) {
@@ -50,6 +57,7 @@ export class RedisStore implements MaintenanceStoreContract {
       state: `${prefix}:state`,
       channel: `${prefix}:changes`,
       sessions: `${prefix}:sessions`,
+      loggedOut: `${prefix}:sessions:logged_out`,
       tasks: `${prefix}:tasks`,
       live: `${prefix}:tasks:live`,
     }
@@ -89,8 +97,20 @@ export class RedisStore implements MaintenanceStoreContract {
     await this.#guard(() => this.#connection.zadd(this.#keys.sessions, expiresAt, key))
   }
 
-  async dropSession(key: string) {
-    await this.#guard(() => this.#connection.zrem(this.#keys.sessions, key))
+  async dropSession(key: string, loggedOutUntil?: number) {
+    await this.#guard(async () => {
+      await this.#connection.zrem(this.#keys.sessions, key)
+      if (loggedOutUntil !== undefined) {
+        await this.#connection.zadd(this.#keys.loggedOut, loggedOutUntil, key)
+      }
+    })
+  }
+
+  async loggedOutSessions(now: number) {
+    return this.#guard(async () => {
+      await this.#connection.zremrangebyscore(this.#keys.loggedOut, '-inf', now)
+      return this.#connection.zrangebyscore(this.#keys.loggedOut, `(${now}`, '+inf')
+    })
   }
 
   async countSessions(now: number) {

@@ -15,7 +15,12 @@ import { HttpContextFactory, RequestFactory, ResponseFactory } from '@adonisjs/c
 import { CookieClient } from '@adonisjs/core/http'
 import { MaintenanceGate, bypassValue } from '../../src/maintenance_gate.ts'
 import { MaintenancePage } from '../../src/maintenance_page.ts'
-import { PRESENCE_COOKIE, sessionTag } from '../../src/presence_marker.ts'
+import {
+  MAX_COOKIE_LENGTH,
+  PRESENCE_COOKIE,
+  sessionTag,
+  verifiedCacheBytes,
+} from '../../src/presence_marker.ts'
 import { initialState } from '../../src/state.ts'
 import type { MaintenanceState, ResolvedMaintenanceConfig } from '../../src/types.ts'
 import { hashSecret } from '../../src/utils.ts'
@@ -37,6 +42,10 @@ function site(overrides: Partial<MaintenanceState> = {}) {
     state: { ...initialState(), status: 'offline', revision: 3, since: Date.now(), ...overrides },
     config,
     page: new MaintenancePage(config),
+    loggedOut: new Set<string>(),
+    hasLoggedOut(sessionId: string) {
+      return this.loggedOut.has(sessionId)
+    },
   } as any
   const gate = new MaintenanceGate(manager, { sessionCookie: 'adonis-session' })
   return { manager, gate }
@@ -167,7 +176,7 @@ test.group('MaintenanceGate', () => {
     const drainStartedAt = Date.now() - 1_000
     const { gate } = site({ status: 'pending', drainStartedAt, deadline: Date.now() + 60_000 })
     const sessionId = 'd5b3a0e4-session'
-    const before = { s: sessionTag(sessionId), t: drainStartedAt - 5_000 }
+    const before = { s: sessionTag(sessionId), t: drainStartedAt - 5_000, x: Date.now() + 60_000 }
 
     const ctx = context('/dashboard', {
       cookies: { 'adonis-session': sessionId, [PRESENCE_COOKIE]: before },
@@ -175,7 +184,7 @@ test.group('MaintenanceGate', () => {
     assert.isTrue(run(gate, ctx))
     assert.containsSubset(ctx.maintenance, { status: 'pending', pending: true, via: 'session' })
 
-    const later = { s: sessionTag(sessionId), t: drainStartedAt + 1 }
+    const later = { s: sessionTag(sessionId), t: drainStartedAt + 1, x: Date.now() + 60_000 }
     assert.isFalse(
       run(
         gate,
@@ -195,13 +204,67 @@ test.group('MaintenanceGate', () => {
     assert.isFalse(run(gate, forged), 'an unsigned marker')
   })
 
+  test('PENDING: an expired marker, a marker without expiry and a logged-out session are refused', ({
+    assert,
+  }) => {
+    const drainStartedAt = Date.now() - 1_000
+    const { gate, manager } = site({
+      status: 'pending',
+      drainStartedAt,
+      deadline: Date.now() + 60_000,
+    })
+    const sessionId = `replayed-${Date.now()}`
+    const t = drainStartedAt - 30 * 86_400_000
+    const visit = (marker: Record<string, unknown>) =>
+      run(
+        gate,
+        context('/', { cookies: { 'adonis-session': sessionId, [PRESENCE_COOKIE]: marker } })
+      )
+
+    assert.isFalse(visit({ s: sessionTag(sessionId), t, x: Date.now() - 1 }), 'expired')
+    assert.isFalse(visit({ s: sessionTag(sessionId), t }), 'no expiry (an older marker)')
+    assert.isTrue(visit({ s: sessionTag(sessionId), t, x: Date.now() + 60_000 }), 'in force')
+    manager.loggedOut.add(sessionId)
+    assert.isFalse(visit({ s: sessionTag(sessionId), t, x: Date.now() + 60_000 }), 'logged out')
+  })
+
+  test('forged cookies of any length cost no memory: too long ones are refused unread, failures are not kept', ({
+    assert,
+  }) => {
+    const drainStartedAt = Date.now() - 1_000
+    const { gate } = site({ status: 'pending', drainStartedAt, deadline: Date.now() + 60_000 })
+    const before = verifiedCacheBytes()
+    for (let index = 0; index < 200; index++) {
+      const junk = `${index}`.padEnd(15_000, 'x')
+      const cookie = `adonis-session=s:${junk}.sig; ${PRESENCE_COOKIE}=s:${junk}.sig`
+      assert.isFalse(run(gate, context('/', { headers: { cookie } })))
+      const short = `adonis-session=s:${index}-forged.sig; ${PRESENCE_COOKIE}=s:${index}.sig`
+      assert.isFalse(run(gate, context('/', { headers: { cookie: short } })))
+    }
+    assert.equal(verifiedCacheBytes(), before, 'nothing forged was kept')
+
+    const long = 'y'.repeat(MAX_COOKIE_LENGTH)
+    assert.isFalse(
+      run(
+        gate,
+        context('/', {
+          cookies: {
+            'adonis-session': long,
+            [PRESENCE_COOKIE]: { s: sessionTag(long), t: 0, x: Date.now() + 60_000 },
+          },
+        })
+      ),
+      'a validly signed value longer than any real one is refused too'
+    )
+  })
+
   test('PENDING: a session cookie verified once is not verified again; a forged one never passes', ({
     assert,
   }) => {
     const drainStartedAt = Date.now() - 1_000
     const { gate } = site({ status: 'pending', drainStartedAt, deadline: Date.now() + 60_000 })
     const sessionId = `verified-once-${Date.now()}`
-    const marker = { s: sessionTag(sessionId), t: drainStartedAt - 5_000 }
+    const marker = { s: sessionTag(sessionId), t: drainStartedAt - 5_000, x: Date.now() + 60_000 }
     const verifier = encryption.getMessageVerifier()
     const unsign = verifier.unsign
     const purposes: unknown[] = []
@@ -254,7 +317,7 @@ test.group('MaintenanceGate', () => {
         context('/', {
           cookies: {
             'adonis-session': sessionId,
-            [PRESENCE_COOKIE]: { s: sessionTag(sessionId), t: 0 },
+            [PRESENCE_COOKIE]: { s: sessionTag(sessionId), t: 0, x: Date.now() + 60_000 },
           },
         })
       )

@@ -40,7 +40,7 @@ function setup(values: Record<string, unknown>, cookieHeader?: Record<string, un
 
   const touched: [string, unknown][] = []
   const manager = {
-    config: { authSessionKey: 'auth_web' },
+    config: { authSessionKey: 'auth_web', sessionIdleAge: 7_200_000 },
     async touchSession(sessionId: string, userId: unknown) {
       touched.push([sessionId, userId])
       return true
@@ -64,7 +64,7 @@ test.group('recordPresence', () => {
   })
 
   test('a current marker is not written again', async ({ assert }) => {
-    const marker = { s: sessionTag('session-1'), t: Date.now() - 60_000 }
+    const marker = { s: sessionTag('session-1'), t: Date.now() - 60_000, x: Date.now() + 7_000_000 }
     const { ctx, manager } = setup({ auth_web: 7 }, { [PRESENCE_COOKIE]: marker })
     recordPresence(ctx, manager)
     assert.equal(setCookie(ctx), '')
@@ -73,18 +73,31 @@ test.group('recordPresence', () => {
   test('a marker of an older session id is replaced (login regenerates the id)', async ({
     assert,
   }) => {
-    const marker = { s: sessionTag('old-session'), t: 1 }
+    const marker = { s: sessionTag('old-session'), t: 1, x: Date.now() + 7_000_000 }
     const { ctx, manager } = setup({ auth_web: 7 }, { [PRESENCE_COOKIE]: marker })
     recordPresence(ctx, manager)
     assert.match(setCookie(ctx), new RegExp(`^${PRESENCE_COOKIE}=s`))
   })
 
   test('an anonymous session clears a marker and is not recorded', async ({ assert }) => {
-    const marker = { s: sessionTag('session-1'), t: 1 }
+    const marker = { s: sessionTag('session-1'), t: 1, x: Date.now() + 7_000_000 }
     const { ctx, touched, manager } = setup({}, { [PRESENCE_COOKIE]: marker })
     recordPresence(ctx, manager)
     assert.deepEqual(touched, [])
     assert.match(setCookie(ctx), new RegExp(`^${PRESENCE_COOKIE}=;`))
+  })
+
+  test('a marker past half its life is renewed with the same login time', async ({ assert }) => {
+    const marker = { s: sessionTag('session-1'), t: 12_345, x: Date.now() + 3_000_000 }
+    const { ctx, manager } = setup({ auth_web: 7 }, { [PRESENCE_COOKIE]: marker })
+    recordPresence(ctx, manager)
+    const written = setCookie(ctx)
+    assert.match(written, new RegExp(`^${PRESENCE_COOKIE}=`))
+    assert.match(written, /Max-Age=7200/)
+    const value = decodeURIComponent(written.split(';')[0].slice(PRESENCE_COOKIE.length + 1))
+    const renewed = cookies.unsign(PRESENCE_COOKIE, value) as { t: number; x: number }
+    assert.equal(renewed.t, 12_345, 'the first login time is kept')
+    assert.closeTo(renewed.x, Date.now() + 7_200_000, 5_000)
   })
 
   test('requests let in by a bypass do not hold the drain back', async ({ assert }) => {

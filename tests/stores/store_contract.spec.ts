@@ -89,6 +89,27 @@ test.group('Store contract', () => {
       assert.equal(await store.countSessions(now + 121_000), 0)
     })
 
+  test('{$self} store: a logout is remembered until its date, uncounted, and survives the sweep')
+    .with(STORES)
+    .run(async ({ assert }, name) => {
+      const [store] = await createStores(name)
+      const now = Date.now()
+      await store.touchSession('a', 1, now + 60_000)
+      await store.touchSession('b', 2, now + 60_000)
+      await store.touchSession('old', 3, now - 120_000)
+      await store.dropSession('a', now + 30_000)
+      await store.dropSession('gone', now - 1)
+      assert.deepEqual(await store.loggedOutSessions(now), ['a'])
+      assert.equal(await store.countSessions(now), 1, 'a logout is not a session')
+      /**
+       * The database store sweeps expired rows after its first count, in
+       * the background
+       */
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      assert.deepEqual(await store.loggedOutSessions(now), ['a'], 'counting keeps reminders')
+      assert.deepEqual(await store.loggedOutSessions(now + 31_000), [])
+    })
+
   test('{$self} store: running tasks exclude finished and stale ones')
     .with(STORES)
     .run(async ({ assert }, name) => {
