@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import { existsSync } from 'node:fs'
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 
@@ -57,7 +58,32 @@ export default class OfflineStatus extends BaseCommand {
         this.logger.log(`Deadline: ${new Date(state.deadline).toISOString()}`)
       }
     } catch (error) {
-      this.logger.error((error as Error).message)
+      /**
+       * What the app instances do meanwhile (config onStoreError), so the
+       * operator knows whether the site is up while the store is not
+       */
+      const { onStoreError, lockFile } = manager.config
+      const locked = lockFile ? existsSync(lockFile) : false
+      const serving =
+        onStoreError === 'offline' || locked
+          ? 'OFFLINE'
+          : 'their last known state, and one starting now lets requests through'
+      if (this.json) {
+        console.log(
+          JSON.stringify({
+            status: null,
+            error: (error as Error).message,
+            onStoreError,
+            lockFile: lockFile || null,
+            lockFilePresent: locked,
+          })
+        )
+      } else {
+        this.logger.error((error as Error).message)
+        this.logger.log(
+          `Store error policy: onStoreError "${onStoreError}"; lock file ${locked ? 'present' : 'absent'}: app instances that cannot read the state ${serving === 'OFFLINE' ? 'answer as OFFLINE' : `keep ${serving}`}`
+        )
+      }
       this.exitCode = 1
     } finally {
       await manager.stop()

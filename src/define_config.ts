@@ -68,6 +68,12 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       `"config/maintenance.ts" allow: ${(error as Error).message}`
     )
   }
+  const onStoreError = config.onStoreError ?? 'last-known'
+  if (onStoreError !== 'last-known' && onStoreError !== 'offline') {
+    throw new InvalidArgumentsException(
+      `"config/maintenance.ts" onStoreError must be "last-known" or "offline", not ${JSON.stringify(onStoreError)}`
+    )
+  }
   if (durations.refreshInterval < 50) {
     throw new InvalidArgumentsException(
       '"config/maintenance.ts" refreshInterval must be at least 50ms'
@@ -122,6 +128,7 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
           : resolvePath(app, config.staticPage ?? 'public/maintenance/index.html'),
       view: config.view ?? 'site_maintenance/page',
       authSessionKey: config.authSessionKey ?? 'auth_web',
+      onStoreError,
     } as ResolvedMaintenanceConfig & {
       stores: { [K in keyof KnownStores]: MaintenanceStoreFactory }
     }

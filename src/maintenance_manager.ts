@@ -8,7 +8,7 @@
  */
 
 import { createHash } from 'node:crypto'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
 import debug from './debug.ts'
@@ -27,7 +27,7 @@ import type {
 } from './types.ts'
 import { hashSecret, normaliseAllowEntry, whoAmI } from './utils.ts'
 
-type Logger = Pick<LoggerService, 'info' | 'warn'>
+type Logger = Pick<LoggerService, 'info' | 'warn' | 'error'>
 
 /**
  * Outcome of activate/deactivate
@@ -50,6 +50,8 @@ export class MaintenanceManager {
   #timer: NodeJS.Timeout | null = null
   #ticking = false
   #lastError: Error | null = null
+  #assumed = false
+  #retry: NodeJS.Timeout | null = null
   #presence = new Map<string, number>()
   #loggedOut = new Set<string>()
 
@@ -120,6 +122,27 @@ export class MaintenanceManager {
   }
 
   /**
+   * True while the state in memory was not read from the store but
+   * assumed by the `onStoreError` policy
+   */
+  get assumed() {
+    return this.#assumed
+  }
+
+  /**
+   * Read the state once, and on failure apply the `onStoreError` policy
+   * instead of failing: what a process does before it serves requests
+   */
+  async load() {
+    try {
+      await this.refresh()
+      this.#recovered()
+    } catch (error) {
+      await this.#failed(error as Error)
+    }
+  }
+
+  /**
    * Read the state from the store and apply it in memory
    */
   async refresh(): Promise<MaintenanceState> {
@@ -155,10 +178,12 @@ export class MaintenanceManager {
    */
   async #apply(state: MaintenanceState) {
     const previous = this.#state
+    const wasAssumed = this.#assumed
     this.#state = state
+    this.#assumed = false
     const firstLoad = !this.#loaded
     this.#loaded = true
-    if (firstLoad || previous.revision !== state.revision) {
+    if (firstLoad || wasAssumed || previous.revision !== state.revision) {
       await this.page.prepare(state)
       if (state.status === 'offline' && (firstLoad || previous.status !== 'offline')) {
         await this.page
@@ -168,7 +193,7 @@ export class MaintenanceManager {
           )
       }
     }
-    if (previous.status !== state.status && !firstLoad) {
+    if (previous.status !== state.status && !firstLoad && !wasAssumed) {
       debug('status changed from %s to %s', previous.status, state.status)
       this.emitter?.emit(`maintenance:${state.status}`, { state, previous: previous.status })
     }
@@ -384,9 +409,13 @@ export class MaintenanceManager {
     if (this.#timer) return
     await this.#tick()
     if (this.store.subscribe) {
-      await this.store.subscribe(() => {
-        this.refresh().catch((error) => this.#failed(error))
-      })
+      await this.store
+        .subscribe(() => {
+          this.refresh()
+            .then(() => this.#recovered())
+            .catch((error) => this.#failed(error))
+        })
+        .catch((error) => this.#failed(error))
     }
     this.#timer = setInterval(() => this.#tick(), this.config.refreshInterval)
     this.#timer.unref()
@@ -397,26 +426,80 @@ export class MaintenanceManager {
     this.#ticking = true
     try {
       await this.refresh()
+      this.#recovered()
       if (this.#state.status === 'pending') await this.settle()
-      if (this.#lastError) {
-        this.logger?.info('site-maintenance: the maintenance store is reachable again')
-        this.#lastError = null
-      }
     } catch (error) {
-      this.#failed(error as Error)
+      await this.#failed(error as Error)
     } finally {
       this.#ticking = false
     }
   }
 
-  /**
-   * A failed refresh keeps the last known state and warns once
-   */
-  #failed(error: Error) {
-    if (!this.#lastError) {
-      this.logger?.warn(`site-maintenance: keeping the last known state (${error.message})`)
+  #recovered() {
+    if (this.#retry) clearTimeout(this.#retry)
+    this.#retry = null
+    if (this.#lastError) {
+      this.logger?.info(
+        `site-maintenance: the maintenance store is readable again; the site is ${this.#state.status.toUpperCase()}`
+      )
+      this.#lastError = null
     }
+  }
+
+  /**
+   * The state cannot be read: apply the `onStoreError` policy, log once
+   * per outage, and retry quickly while the state in memory is assumed
+   */
+  async #failed(error: Error) {
+    const first = !this.#lastError
     this.#lastError = error
+    const assumed = await this.#assume()
+    if (first) {
+      this.logger?.error(
+        `site-maintenance: cannot read the maintenance state (${error.message}); ` +
+          `answering as ${this.#state.status.toUpperCase()} (${assumed}) until it reads again`
+      )
+    }
+    if (this.#assumed && !this.#retry) {
+      this.#retry = setTimeout(
+        () => {
+          this.#retry = null
+          this.#tick()
+        },
+        Math.min(250, this.config.refreshInterval)
+      )
+      this.#retry.unref()
+    }
+  }
+
+  /**
+   * The state to hold while the store cannot be read, and why
+   */
+  async #assume(): Promise<string> {
+    const policy = this.config.onStoreError
+    if (policy === 'last-known' && this.#loaded) return 'the last state read'
+
+    const lock = await readLockFile(this.config.lockFile)
+    if (policy === 'last-known' && !lock) {
+      return this.config.lockFile
+        ? `onStoreError "last-known": no lock file at ${this.config.lockFile}`
+        : 'onStoreError "last-known" and no lock file configured'
+    }
+    if (!this.#assumed || this.#state.status !== 'offline') {
+      const state: MaintenanceState = {
+        ...initialState(),
+        status: 'offline',
+        revision: -1,
+        since: lock?.since ?? Date.now(),
+        retryAfter: lock?.retryAfter ?? null,
+      }
+      await this.page.prepare(state)
+      this.#state = state
+      this.#assumed = true
+    }
+    return lock
+      ? `onStoreError "${policy}": the lock file ${this.config.lockFile} is present`
+      : `onStoreError "offline"`
   }
 
   /**
@@ -424,9 +507,40 @@ export class MaintenanceManager {
    */
   async stop() {
     if (this.#timer) clearInterval(this.#timer)
+    if (this.#retry) clearTimeout(this.#retry)
     this.#timer = null
+    this.#retry = null
     for (const store of this.#stores.values()) await store.close()
     this.#stores.clear()
+  }
+}
+
+/**
+ * What the host's lock file says: null when absent (or turned off); an
+ * unreadable or damaged one still says OFFLINE
+ */
+async function readLockFile(
+  path: string | false
+): Promise<{ since?: number; retryAfter?: number | string } | null> {
+  if (!path) return null
+  let contents: string
+  try {
+    contents = await readFile(path, 'utf8')
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+    return {}
+  }
+  try {
+    const value = JSON.parse(contents)
+    const since = Date.parse(value?.since)
+    const retryAfter = value?.retryAfter
+    return {
+      since: Number.isNaN(since) ? undefined : since,
+      retryAfter:
+        typeof retryAfter === 'number' || typeof retryAfter === 'string' ? retryAfter : undefined,
+    }
+  } catch {
+    return {}
   }
 }
 

@@ -13,7 +13,6 @@ import type { ContainerResolver } from '@adonisjs/core/container'
 import type { ContainerBindings } from '@adonisjs/core/types'
 import type { NextFn } from '@adonisjs/core/types/http'
 import type {} from '../providers/maintenance_provider.ts'
-import debug from './debug.ts'
 import { MaintenanceGate, type MaintenanceRequestInfo } from './maintenance_gate.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
 import { recordPresence } from './presence.ts'
@@ -45,9 +44,7 @@ async function createGate(
    * state: a request in between must not see the default ONLINE while the
    * site is down, so the first request loads it once
    */
-  if (manager.state.revision === 0) {
-    await manager.refresh().catch((error) => debug('first state read failed: %O', error))
-  }
+  if (manager.state.revision <= 0) await manager.load()
   const app = await resolver.make('app')
   const logger = await resolver.make('logger')
   const gate = new MaintenanceGate(manager, {

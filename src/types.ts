@@ -303,7 +303,27 @@ export interface MaintenanceConfig<
    * id ("auth_" + guard name)
    */
   authSessionKey?: string
+
+  /**
+   * What an app instance does while it cannot read the state (store down,
+   * record corrupt or unreadable). Logged at error level once per outage.
+   *
+   * - `'last-known'` (default): keep the last state read. Before a first
+   *   good read (an instance starting during the outage) the host's lock
+   *   file stands for it: present means OFFLINE, so a site taken down
+   *   never comes back ONLINE through a restart; absent (or `lockFile:
+   *   false`) means ONLINE.
+   * - `'offline'`: answer as OFFLINE until the store reads again, whatever
+   *   was known before. For sites where serving without knowing is worse
+   *   than refusing.
+   */
+  onStoreError?: StoreErrorPolicy
 }
+
+/**
+ * See `onStoreError`
+ */
+export type StoreErrorPolicy = 'last-known' | 'offline'
 
 export type MaintenanceStoreFactoryProvider = ConfigProvider<MaintenanceStoreFactory>
 
@@ -349,6 +369,7 @@ export interface ResolvedMaintenanceConfig {
   staticPage: string | false
   view: string
   authSessionKey: string
+  onStoreError: StoreErrorPolicy
 }
 
 /**

@@ -241,6 +241,16 @@ test.group('Ace commands (real processes) | bad input', () => {
     assert.equal(result.code, 1)
     assert.include(result.stderr, 'is corrupt')
     assert.notInclude(result.stdout, 'ONLINE')
+    assert.include(result.stdout, 'onStoreError "last-known"; lock file absent')
+
+    await writeFile(app.lockFile, '{}')
+    const locked = await app.ace(['offline:status', '--json'])
+    assert.equal(locked.code, 1)
+    assert.containsSubset(JSON.parse(locked.stdout.trim().split('\n').at(-1)!), {
+      status: null,
+      onStoreError: 'last-known',
+      lockFilePresent: true,
+    })
   })
 })
 

@@ -146,6 +146,7 @@ export function testConfig(
     staticPage: false,
     view: 'site_maintenance/page',
     authSessionKey: 'auth_web',
+    onStoreError: 'last-known',
     ...overrides,
   }
 }

@@ -34,6 +34,7 @@ export function benchConfig(
     staticPage: false,
     view: 'site_maintenance/page',
     authSessionKey: 'auth_web',
+    onStoreError: 'last-known',
     ...overrides,
   }
 }
