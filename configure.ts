@@ -23,6 +23,14 @@ const KNOWN_STORES = ['file', 'database', 'redis'] as const
 type KnownStore = (typeof KNOWN_STORES)[number]
 
 /**
+ * The store taken when the prompt is answered with Enter, or cannot be
+ * shown at all (no terminal)
+ */
+const DEFAULT_STORE: KnownStore = 'file'
+
+const STORE_PROMPT = 'Select the store that keeps the maintenance state'
+
+/**
  * The suffix that recognises the migration of the database store on a
  * second run (its timestamp prefix changes every time)
  */
@@ -42,6 +50,42 @@ async function findMigration(command: Configure): Promise<string | undefined> {
   } catch {
     return undefined
   }
+}
+
+/**
+ * Whether a prompt can get an answer. Without a terminal (a Dockerfile,
+ * CI, `node ace add` in a script) stdin is at EOF: the prompt returns
+ * nothing and Ace exits 0 having done nothing. A prompt trapped by a
+ * test (`command.prompt.trap()`) stands in for the terminal.
+ */
+function canPrompt(command: Configure, message: string) {
+  return process.stdin.isTTY === true || command.prompt.traps.prompts.has(message)
+}
+
+/**
+ * The store: the --store flag, else the prompt, else (no terminal) the
+ * default, saying so
+ */
+async function chooseStore(command: Configure): Promise<unknown> {
+  const flag: unknown = command.parsedFlags.store
+  if (flag !== undefined) return flag
+
+  if (!canPrompt(command, STORE_PROMPT)) {
+    command.logger.info(
+      `No terminal: using the default store "${DEFAULT_STORE}" (pass --store=${KNOWN_STORES.join('|')} to choose)`
+    )
+    return DEFAULT_STORE
+  }
+
+  return command.prompt.choice(
+    STORE_PROMPT,
+    [
+      { name: 'file', hint: 'a JSON file, for one app server' },
+      { name: 'database', hint: 'Lucid, for several app servers' },
+      { name: 'redis', hint: 'for several app servers, changes seen at once' },
+    ],
+    { default: DEFAULT_STORE }
+  )
 }
 
 /**
@@ -110,21 +154,7 @@ async function writeWebServerSnippets(command: Configure, force: boolean) {
 export async function configure(command: Configure) {
   const force = command.parsedFlags.force === true
 
-  /**
-   * Pick the store: the --store flag, else a prompt
-   */
-  let store: unknown = command.parsedFlags.store
-  if (store === undefined) {
-    store = await command.prompt.choice(
-      'Select the store that keeps the maintenance state',
-      [
-        { name: 'file', hint: 'a JSON file, for one app server' },
-        { name: 'database', hint: 'Lucid, for several app servers' },
-        { name: 'redis', hint: 'for several app servers, changes seen at once' },
-      ],
-      { default: 'file' }
-    )
-  }
+  const store = await chooseStore(command)
   if (!isKnownStore(store)) {
     command.logger.error(
       `Invalid maintenance store "${String(store)}". Supported stores are: ${string.sentence([...KNOWN_STORES])}`

@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -83,6 +84,74 @@ async function runConfigure(fs: FileSystem, args: string[], prompts?: (ace: any)
   const command = await ace.create(Configure, [PACKAGE_ENTRY, ...args])
   await command.exec()
   return command
+}
+
+/**
+ * The Ace entry point of the starter kits, for the temporary app
+ */
+const CONSOLE = `const { Ignitor, prettyPrintError } = await import('@adonisjs/core')
+
+const APP_ROOT = new URL('../', import.meta.url)
+const IMPORTER = (filePath: string) => {
+  if (filePath.startsWith('./') || filePath.startsWith('../')) {
+    return import(new URL(filePath, APP_ROOT).href)
+  }
+  return import(filePath)
+}
+
+new Ignitor(APP_ROOT, { importer: IMPORTER })
+  .tap((app) => {
+    app.booting(async () => {
+      await import('../start/env.ts')
+    })
+  })
+  .ace()
+  .handle(process.argv.splice(2))
+  .catch((error) => {
+    process.exitCode = 1
+    prettyPrintError(error)
+  })
+`
+
+/**
+ * The minimal app, plus what `node ace` needs to run in it: core's
+ * commands and the Ace entry point
+ */
+async function createConsoleApp(fs: FileSystem) {
+  await createApp(fs)
+  await fs.create(
+    'adonisrc.ts',
+    `import { defineConfig } from '@adonisjs/core/app'\n\nexport default defineConfig({\n  commands: [() => import('@adonisjs/core/commands')],\n})\n`
+  )
+  await fs.create('bin/console.ts', CONSOLE)
+}
+
+/**
+ * Run `node ace configure <this package> ...args` in the temporary app as
+ * a real process without a terminal: stdin is /dev/null, as in a
+ * Dockerfile, CI or a script
+ */
+async function spawnConfigure(fs: FileSystem, args: string[]) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import=@poppinss/ts-exec',
+      join(fs.basePath, 'bin/console.ts'),
+      'configure',
+      PACKAGE_ENTRY,
+      ...args,
+    ],
+    {
+      cwd: fileURLToPath(REPO_ROOT),
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  )
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return { code, output }
 }
 
 async function migrationFiles(fs: FileSystem) {
@@ -261,6 +330,49 @@ test.group('Configure', (group) => {
     await assert.fileNotContains('config/maintenance.ts', ['stores.database(', 'stores.redis('])
     await assert.fileContains('.env', 'MAINTENANCE_STORE=file')
   })
+
+  test('without a terminal, take the file store and say so', async ({ assert, fs }) => {
+    await createConsoleApp(fs)
+    const { code, output } = await spawnConfigure(fs, [])
+
+    assert.equal(code, 0, output)
+    assert.include(
+      output,
+      'No terminal: using the default store "file" (pass --store=file|database|redis to choose)'
+    )
+    await assert.fileContains('config/maintenance.ts', 'file: stores.file(')
+    await assert.fileNotContains('config/maintenance.ts', ['stores.database(', 'stores.redis('])
+    await assert.fileContains('.env', 'MAINTENANCE_STORE=file')
+    await assert.fileContains(
+      'start/env.ts',
+      `MAINTENANCE_STORE: Env.schema.enum(['file'] as const)`
+    )
+    await assert.fileContains('adonisrc.ts', 'site-maintenance/maintenance_provider')
+    await assert.fileContains('start/kernel.ts', 'site-maintenance/maintenance_middleware')
+    await assert.fileExists('resources/views/site_maintenance/page.edge')
+    await assert.fileExists('deploy/maintenance/nginx.conf')
+  }).timeout(60_000)
+
+  test('without a terminal, a --store flag needs no prompt; an unknown one fails', async ({
+    assert,
+    fs,
+  }) => {
+    await createConsoleApp(fs)
+    const mongo = await spawnConfigure(fs, ['--store=mongo'])
+    assert.equal(mongo.code, 1, mongo.output)
+    assert.include(
+      mongo.output,
+      'Invalid maintenance store "mongo". Supported stores are: file, database, and redis'
+    )
+    await assert.fileNotExists('config/maintenance.ts')
+    await assert.fileNotContains('.env', 'MAINTENANCE_STORE')
+
+    const redis = await spawnConfigure(fs, ['--store=redis'])
+    assert.equal(redis.code, 0, redis.output)
+    assert.notInclude(redis.output, 'No terminal')
+    await assert.fileContains('config/maintenance.ts', 'redis: stores.redis(')
+    await assert.fileContains('.env', 'MAINTENANCE_STORE=redis')
+  }).timeout(60_000)
 
   test('reject an unknown store and write nothing', async ({ assert, fs }) => {
     await createApp(fs)
