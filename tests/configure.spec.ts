@@ -154,6 +154,46 @@ async function spawnConfigure(fs: FileSystem, args: string[]) {
   return { code, output }
 }
 
+/**
+ * Load the app's start/env.ts in a process of its own, with nothing but
+ * its .env: the validation it runs when the app boots
+ */
+async function validateEnv(fs: FileSystem) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import=@poppinss/ts-exec',
+      '--input-type=module',
+      '--eval',
+      `await import(${JSON.stringify(new URL('start/env.ts', fs.baseUrl).href)})`,
+    ],
+    {
+      cwd: fileURLToPath(REPO_ROOT),
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  )
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return { code, output }
+}
+
+/**
+ * The store names config/maintenance.ts declares, and the ones the
+ * MAINTENANCE_STORE enum of start/env.ts accepts
+ */
+async function declaredStores(fs: FileSystem) {
+  const config = await fs.contents('config/maintenance.ts')
+  return [...config.matchAll(/^\s*(\w+): stores\.\w+\(/gm)].map((match) => match[1])
+}
+async function envEnum(fs: FileSystem) {
+  const env = await fs.contents('start/env.ts')
+  const list = env.match(/MAINTENANCE_STORE: Env\.schema\.enum\(\[([^\]]*)\] as const\)/)
+  return list ? [...list[1].matchAll(/'(\w+)'/g)].map((match) => match[1]) : []
+}
+
 async function migrationFiles(fs: FileSystem) {
   if (!(await fs.exists('database/migrations'))) return []
   const files = await readdir(join(fs.basePath, 'database/migrations'))
@@ -439,6 +479,67 @@ test.group('Configure', (group) => {
     assert.deepEqual(await migrationFiles(fs), [migration])
     await assert.fileContains(migrationPath, `createTable('maintenance_state'`)
   })
+
+  test('switching store with --force keeps the start/env.ts enum in step with the config', async ({
+    assert,
+    fs,
+  }) => {
+    await createApp(fs)
+    const file = await runConfigure(fs, ['--store=file'])
+    file.assertSucceeded()
+    const redis = await runConfigure(fs, ['--store=redis', '--force'])
+    redis.assertSucceeded()
+
+    assert.deepEqual(await declaredStores(fs), ['file', 'redis'])
+    assert.deepEqual(await envEnum(fs), ['redis', 'file'])
+    await assert.fileContains('.env', 'MAINTENANCE_STORE=redis')
+    const validation = await validateEnv(fs)
+    assert.equal(validation.code, 0, validation.output)
+
+    const database = await runConfigure(fs, ['--store=database', '--force'])
+    database.assertSucceeded()
+    assert.deepEqual(await declaredStores(fs), ['file', 'database'])
+    assert.deepEqual(await envEnum(fs), ['database', 'file'])
+    const env = await fs.contents('start/env.ts')
+    assert.lengthOf(env.split('MAINTENANCE_STORE:'), 2)
+    const revalidation = await validateEnv(fs)
+    assert.equal(revalidation.code, 0, revalidation.output)
+  }).timeout(120_000)
+
+  test('without --force, a kept config must declare the store: else fail and name --force', async ({
+    assert,
+    fs,
+  }) => {
+    await createApp(fs)
+    const file = await runConfigure(fs, ['--store=file'])
+    file.assertSucceeded()
+
+    const redis = await runConfigure(fs, ['--store=redis'])
+    redis.assertFailed()
+    redis.assertLog(
+      '[ red(error) ] config/maintenance.ts declares no "redis" store (only file). Re-run with --force to rewrite it, or add the store to it first',
+      'stderr'
+    )
+    await assert.fileContains('.env', 'MAINTENANCE_STORE=file')
+    assert.deepEqual(await envEnum(fs), ['file'])
+
+    /**
+     * The store added to the config by hand: the re-run keeps the config
+     * and brings the enum in step
+     */
+    const config = await fs.contents('config/maintenance.ts')
+    await fs.create(
+      'config/maintenance.ts',
+      config.replace('  stores: {\n', "  stores: {\n    redis: stores.redis({ prefix: 'app' }),\n")
+    )
+    const added = await runConfigure(fs, ['--store=redis'])
+    added.assertSucceeded()
+    await assert.fileContains('config/maintenance.ts', "redis: stores.redis({ prefix: 'app' })")
+    assert.deepEqual(await envEnum(fs), ['redis', 'file'])
+    await assert.fileContains('.env', 'MAINTENANCE_STORE=redis')
+    const validation = await validateEnv(fs)
+    assert.equal(validation.code, 0, validation.output)
+  }).timeout(120_000)
 
   test('the published page is a self-contained Edge template', async ({ assert, fs }) => {
     await createApp(fs)
