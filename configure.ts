@@ -8,7 +8,7 @@
  */
 
 import { existsSync } from 'node:fs'
-import { mkdir, readdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import string from '@adonisjs/core/helpers/string'
 import type Configure from '@adonisjs/core/commands/configure'
@@ -23,6 +23,14 @@ const KNOWN_STORES = ['file', 'database', 'redis'] as const
 type KnownStore = (typeof KNOWN_STORES)[number]
 
 /**
+ * The store taken when the prompt is answered with Enter, or cannot be
+ * shown at all (no terminal)
+ */
+const DEFAULT_STORE: KnownStore = 'file'
+
+const STORE_PROMPT = 'Select the store that keeps the maintenance state'
+
+/**
  * The suffix that recognises the migration of the database store on a
  * second run (its timestamp prefix changes every time)
  */
@@ -30,6 +38,62 @@ const MIGRATION_SUFFIX = '_create_maintenance_tables.ts'
 
 function isKnownStore(value: unknown): value is KnownStore {
   return typeof value === 'string' && (KNOWN_STORES as readonly string[]).includes(value)
+}
+
+/**
+ * The store names config/maintenance.ts declares: each `<name>: stores.<kind>(`
+ * entry at the start of a line, as the stub writes them. None when the
+ * file is missing or shaped otherwise.
+ */
+async function declaredStores(command: Configure): Promise<string[]> {
+  try {
+    const source = await readFile(command.app.configPath('maintenance.ts'), 'utf-8')
+    return [...source.matchAll(/^\s*['"]?(\w+)['"]?\s*:\s*stores\.\w+\(/gm)].map(
+      (match) => match[1]
+    )
+  } catch {
+    return []
+  }
+}
+
+/**
+ * The MAINTENANCE_STORE validation: an enum of the given store names
+ */
+function storeList(names: string[]) {
+  return `[${names.map((name) => `'${name}'`).join(', ')}] as const`
+}
+function storeEnum(names: string[]) {
+  return `Env.schema.enum(${storeList(names)})`
+}
+
+/**
+ * Keep the MAINTENANCE_STORE enum of start/env.ts in step with the stores
+ * the config declares. The codemod only adds a missing validation, so a
+ * re-run that switches stores would leave the old enum, and the app would
+ * fail env validation at boot: rewrite the list of the existing enum.
+ */
+async function syncEnvEnum(command: Configure, names: string[]) {
+  const envFile = command.app.startPath('env.ts')
+  let source: string
+  try {
+    source = await readFile(envFile, 'utf-8')
+  } catch {
+    return
+  }
+
+  const enumList =
+    /(\bMAINTENANCE_STORE\s*:\s*Env\.schema\.enum(?:\.optional)?\(\s*)\[[^\]]*\](?:\s*as\s+const)?/
+  if (!enumList.test(source)) {
+    if (source.includes('MAINTENANCE_STORE')) {
+      command.logger.warning(
+        `Make sure MAINTENANCE_STORE in start/env.ts accepts ${string.sentence(names)}`
+      )
+    }
+    return
+  }
+
+  const updated = source.replace(enumList, (_, head: string) => `${head}${storeList(names)}`)
+  if (updated !== source) await writeFile(envFile, updated)
 }
 
 /**
@@ -42,6 +106,42 @@ async function findMigration(command: Configure): Promise<string | undefined> {
   } catch {
     return undefined
   }
+}
+
+/**
+ * Whether a prompt can get an answer. Without a terminal (a Dockerfile,
+ * CI, `node ace add` in a script) stdin is at EOF: the prompt returns
+ * nothing and Ace exits 0 having done nothing. A prompt trapped by a
+ * test (`command.prompt.trap()`) stands in for the terminal.
+ */
+function canPrompt(command: Configure, message: string) {
+  return process.stdin.isTTY === true || command.prompt.traps.prompts.has(message)
+}
+
+/**
+ * The store: the --store flag, else the prompt, else (no terminal) the
+ * default, saying so
+ */
+async function chooseStore(command: Configure): Promise<unknown> {
+  const flag: unknown = command.parsedFlags.store
+  if (flag !== undefined) return flag
+
+  if (!canPrompt(command, STORE_PROMPT)) {
+    command.logger.info(
+      `No terminal: using the default store "${DEFAULT_STORE}" (pass --store=${KNOWN_STORES.join('|')} to choose)`
+    )
+    return DEFAULT_STORE
+  }
+
+  return command.prompt.choice(
+    STORE_PROMPT,
+    [
+      { name: 'file', hint: 'a JSON file, for one app server' },
+      { name: 'database', hint: 'Lucid, for several app servers' },
+      { name: 'redis', hint: 'for several app servers, changes seen at once' },
+    ],
+    { default: DEFAULT_STORE }
+  )
 }
 
 /**
@@ -110,21 +210,7 @@ async function writeWebServerSnippets(command: Configure, force: boolean) {
 export async function configure(command: Configure) {
   const force = command.parsedFlags.force === true
 
-  /**
-   * Pick the store: the --store flag, else a prompt
-   */
-  let store: unknown = command.parsedFlags.store
-  if (store === undefined) {
-    store = await command.prompt.choice(
-      'Select the store that keeps the maintenance state',
-      [
-        { name: 'file', hint: 'a JSON file, for one app server' },
-        { name: 'database', hint: 'Lucid, for several app servers' },
-        { name: 'redis', hint: 'for several app servers, changes seen at once' },
-      ],
-      { default: 'file' }
-    )
-  }
+  const store = await chooseStore(command)
   if (!isKnownStore(store)) {
     command.logger.error(
       `Invalid maintenance store "${String(store)}". Supported stores are: ${string.sentence([...KNOWN_STORES])}`
@@ -134,10 +220,19 @@ export async function configure(command: Configure) {
   }
 
   /**
-   * The file store is always listed, so MAINTENANCE_STORE=file works
-   * everywhere (tests, a single machine)
+   * A kept config/maintenance.ts (no --force) must declare the store that
+   * .env is about to name, or the app would not boot
    */
-  const storeNames = store === 'file' ? ['file'] : [store, 'file']
+  if (!force) {
+    const declared = await declaredStores(command)
+    if (declared.length && !declared.includes(store)) {
+      command.logger.error(
+        `config/maintenance.ts declares no "${store}" store (only ${string.sentence(declared)}). Re-run with --force to rewrite it, or add the store to it first`
+      )
+      command.exitCode = 1
+      return
+    }
+  }
 
   const codemods = await command.createCodemods()
 
@@ -145,6 +240,14 @@ export async function configure(command: Configure) {
    * Publish the config file
    */
   await codemods.makeUsingStub(stubsRoot, 'config/maintenance.stub', { store, force })
+
+  /**
+   * MAINTENANCE_STORE accepts every store the config declares, the chosen
+   * one first. The stub always lists the file store, so
+   * MAINTENANCE_STORE=file works everywhere (tests, a single machine).
+   */
+  const declared = await declaredStores(command)
+  const storeNames = [...new Set([store, ...(declared.length ? declared : ['file'])])]
 
   /**
    * Publish the migration of the database store, once: a second run finds
@@ -186,10 +289,9 @@ export async function configure(command: Configure) {
   await codemods.defineEnvVariables({ MAINTENANCE_STORE: store })
   await codemods.defineEnvValidations({
     leadingComment: 'Variables for configuring the site-maintenance package',
-    variables: {
-      MAINTENANCE_STORE: `Env.schema.enum([${storeNames.map((name) => `'${name}'`).join(', ')}] as const)`,
-    },
+    variables: { MAINTENANCE_STORE: storeEnum(storeNames) },
   })
+  await syncEnvEnum(command, storeNames)
 
   /**
    * Register the provider and the commands

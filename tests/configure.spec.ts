@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import { spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -83,6 +84,114 @@ async function runConfigure(fs: FileSystem, args: string[], prompts?: (ace: any)
   const command = await ace.create(Configure, [PACKAGE_ENTRY, ...args])
   await command.exec()
   return command
+}
+
+/**
+ * The Ace entry point of the starter kits, for the temporary app
+ */
+const CONSOLE = `const { Ignitor, prettyPrintError } = await import('@adonisjs/core')
+
+const APP_ROOT = new URL('../', import.meta.url)
+const IMPORTER = (filePath: string) => {
+  if (filePath.startsWith('./') || filePath.startsWith('../')) {
+    return import(new URL(filePath, APP_ROOT).href)
+  }
+  return import(filePath)
+}
+
+new Ignitor(APP_ROOT, { importer: IMPORTER })
+  .tap((app) => {
+    app.booting(async () => {
+      await import('../start/env.ts')
+    })
+  })
+  .ace()
+  .handle(process.argv.splice(2))
+  .catch((error) => {
+    process.exitCode = 1
+    prettyPrintError(error)
+  })
+`
+
+/**
+ * The minimal app, plus what `node ace` needs to run in it: core's
+ * commands and the Ace entry point
+ */
+async function createConsoleApp(fs: FileSystem) {
+  await createApp(fs)
+  await fs.create(
+    'adonisrc.ts',
+    `import { defineConfig } from '@adonisjs/core/app'\n\nexport default defineConfig({\n  commands: [() => import('@adonisjs/core/commands')],\n})\n`
+  )
+  await fs.create('bin/console.ts', CONSOLE)
+}
+
+/**
+ * Run `node ace configure <this package> ...args` in the temporary app as
+ * a real process without a terminal: stdin is /dev/null, as in a
+ * Dockerfile, CI or a script
+ */
+async function spawnConfigure(fs: FileSystem, args: string[]) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import=@poppinss/ts-exec',
+      join(fs.basePath, 'bin/console.ts'),
+      'configure',
+      PACKAGE_ENTRY,
+      ...args,
+    ],
+    {
+      cwd: fileURLToPath(REPO_ROOT),
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  )
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return { code, output }
+}
+
+/**
+ * Load the app's start/env.ts in a process of its own, with nothing but
+ * its .env: the validation it runs when the app boots
+ */
+async function validateEnv(fs: FileSystem) {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import=@poppinss/ts-exec',
+      '--input-type=module',
+      '--eval',
+      `await import(${JSON.stringify(new URL('start/env.ts', fs.baseUrl).href)})`,
+    ],
+    {
+      cwd: fileURLToPath(REPO_ROOT),
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }
+  )
+  let output = ''
+  child.stdout.on('data', (chunk) => (output += chunk))
+  child.stderr.on('data', (chunk) => (output += chunk))
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return { code, output }
+}
+
+/**
+ * The store names config/maintenance.ts declares, and the ones the
+ * MAINTENANCE_STORE enum of start/env.ts accepts
+ */
+async function declaredStores(fs: FileSystem) {
+  const config = await fs.contents('config/maintenance.ts')
+  return [...config.matchAll(/^\s*(\w+): stores\.\w+\(/gm)].map((match) => match[1])
+}
+async function envEnum(fs: FileSystem) {
+  const env = await fs.contents('start/env.ts')
+  const list = env.match(/MAINTENANCE_STORE: Env\.schema\.enum\(\[([^\]]*)\] as const\)/)
+  return list ? [...list[1].matchAll(/'(\w+)'/g)].map((match) => match[1]) : []
 }
 
 async function migrationFiles(fs: FileSystem) {
@@ -262,6 +371,49 @@ test.group('Configure', (group) => {
     await assert.fileContains('.env', 'MAINTENANCE_STORE=file')
   })
 
+  test('without a terminal, take the file store and say so', async ({ assert, fs }) => {
+    await createConsoleApp(fs)
+    const { code, output } = await spawnConfigure(fs, [])
+
+    assert.equal(code, 0, output)
+    assert.include(
+      output,
+      'No terminal: using the default store "file" (pass --store=file|database|redis to choose)'
+    )
+    await assert.fileContains('config/maintenance.ts', 'file: stores.file(')
+    await assert.fileNotContains('config/maintenance.ts', ['stores.database(', 'stores.redis('])
+    await assert.fileContains('.env', 'MAINTENANCE_STORE=file')
+    await assert.fileContains(
+      'start/env.ts',
+      `MAINTENANCE_STORE: Env.schema.enum(['file'] as const)`
+    )
+    await assert.fileContains('adonisrc.ts', 'site-maintenance/maintenance_provider')
+    await assert.fileContains('start/kernel.ts', 'site-maintenance/maintenance_middleware')
+    await assert.fileExists('resources/views/site_maintenance/page.edge')
+    await assert.fileExists('deploy/maintenance/nginx.conf')
+  }).timeout(60_000)
+
+  test('without a terminal, a --store flag needs no prompt; an unknown one fails', async ({
+    assert,
+    fs,
+  }) => {
+    await createConsoleApp(fs)
+    const mongo = await spawnConfigure(fs, ['--store=mongo'])
+    assert.equal(mongo.code, 1, mongo.output)
+    assert.include(
+      mongo.output,
+      'Invalid maintenance store "mongo". Supported stores are: file, database, and redis'
+    )
+    await assert.fileNotExists('config/maintenance.ts')
+    await assert.fileNotContains('.env', 'MAINTENANCE_STORE')
+
+    const redis = await spawnConfigure(fs, ['--store=redis'])
+    assert.equal(redis.code, 0, redis.output)
+    assert.notInclude(redis.output, 'No terminal')
+    await assert.fileContains('config/maintenance.ts', 'redis: stores.redis(')
+    await assert.fileContains('.env', 'MAINTENANCE_STORE=redis')
+  }).timeout(60_000)
+
   test('reject an unknown store and write nothing', async ({ assert, fs }) => {
     await createApp(fs)
     const command = await runConfigure(fs, ['--store=mongo'])
@@ -327,6 +479,67 @@ test.group('Configure', (group) => {
     assert.deepEqual(await migrationFiles(fs), [migration])
     await assert.fileContains(migrationPath, `createTable('maintenance_state'`)
   })
+
+  test('switching store with --force keeps the start/env.ts enum in step with the config', async ({
+    assert,
+    fs,
+  }) => {
+    await createApp(fs)
+    const file = await runConfigure(fs, ['--store=file'])
+    file.assertSucceeded()
+    const redis = await runConfigure(fs, ['--store=redis', '--force'])
+    redis.assertSucceeded()
+
+    assert.deepEqual(await declaredStores(fs), ['file', 'redis'])
+    assert.deepEqual(await envEnum(fs), ['redis', 'file'])
+    await assert.fileContains('.env', 'MAINTENANCE_STORE=redis')
+    const validation = await validateEnv(fs)
+    assert.equal(validation.code, 0, validation.output)
+
+    const database = await runConfigure(fs, ['--store=database', '--force'])
+    database.assertSucceeded()
+    assert.deepEqual(await declaredStores(fs), ['file', 'database'])
+    assert.deepEqual(await envEnum(fs), ['database', 'file'])
+    const env = await fs.contents('start/env.ts')
+    assert.lengthOf(env.split('MAINTENANCE_STORE:'), 2)
+    const revalidation = await validateEnv(fs)
+    assert.equal(revalidation.code, 0, revalidation.output)
+  }).timeout(120_000)
+
+  test('without --force, a kept config must declare the store: else fail and name --force', async ({
+    assert,
+    fs,
+  }) => {
+    await createApp(fs)
+    const file = await runConfigure(fs, ['--store=file'])
+    file.assertSucceeded()
+
+    const redis = await runConfigure(fs, ['--store=redis'])
+    redis.assertFailed()
+    redis.assertLog(
+      '[ red(error) ] config/maintenance.ts declares no "redis" store (only file). Re-run with --force to rewrite it, or add the store to it first',
+      'stderr'
+    )
+    await assert.fileContains('.env', 'MAINTENANCE_STORE=file')
+    assert.deepEqual(await envEnum(fs), ['file'])
+
+    /**
+     * The store added to the config by hand: the re-run keeps the config
+     * and brings the enum in step
+     */
+    const config = await fs.contents('config/maintenance.ts')
+    await fs.create(
+      'config/maintenance.ts',
+      config.replace('  stores: {\n', "  stores: {\n    redis: stores.redis({ prefix: 'app' }),\n")
+    )
+    const added = await runConfigure(fs, ['--store=redis'])
+    added.assertSucceeded()
+    await assert.fileContains('config/maintenance.ts', "redis: stores.redis({ prefix: 'app' })")
+    assert.deepEqual(await envEnum(fs), ['redis', 'file'])
+    await assert.fileContains('.env', 'MAINTENANCE_STORE=redis')
+    const validation = await validateEnv(fs)
+    assert.equal(validation.code, 0, validation.output)
+  }).timeout(120_000)
 
   test('the published page is a self-contained Edge template', async ({ assert, fs }) => {
     await createApp(fs)
