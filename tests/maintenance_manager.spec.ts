@@ -268,4 +268,23 @@ test.group('MaintenanceManager | presence', () => {
     await manager.dropSession('raw-session-id')
     assert.equal(await store.countSessions(Date.now()), 0)
   })
+
+  test('a logout wins over the presence write of its login still in flight', async ({ assert }) => {
+    const [store] = await createStores('file')
+    const manager = createManager(store, { presenceInterval: 60_000 })
+    const touched = manager.touchSession('raw-session-id', 7)
+    await manager.dropSession('raw-session-id')
+    assert.isTrue(await touched)
+    assert.equal(await store.countSessions(Date.now()), 0)
+  })
+
+  test('a request of a logged-out session still in flight does not record it again', async ({
+    assert,
+  }) => {
+    const [store] = await createStores('file')
+    const manager = createManager(store, { presenceInterval: 60_000 })
+    await manager.dropSession('raw-session-id')
+    assert.isFalse(await manager.touchSession('raw-session-id', 7))
+    assert.equal(await store.countSessions(Date.now()), 0)
+  })
 })
