@@ -253,6 +253,20 @@ test.group('MaintenanceManager | several instances', () => {
     await writer.deactivate()
     await waitUntil(() => reader.isOnline, 2000)
   })
+
+  test('file: other processes on the host learn of a change by watching, before the poll', async ({
+    assert,
+  }) => {
+    const [writerStore, readerStore] = await createStores('file', 2)
+    const writer = createManager(writerStore)
+    const reader = createManager(readerStore, { refreshInterval: 60_000 })
+    await reader.start()
+    await writer.activate({ force: true })
+    const elapsed = await waitUntil(() => reader.isOffline, 2000)
+    assert.isBelow(elapsed, 2000)
+    await writer.deactivate()
+    await waitUntil(() => reader.isOnline, 2000)
+  })
 })
 
 test.group('MaintenanceManager | presence', () => {
