@@ -109,13 +109,20 @@ export default class MaintenanceProvider {
       }
     })
 
+    /**
+     * Auth does not await its listeners: a failure here is only seen in
+     * the log, and it leaves the session counted until its idle age
+     */
     emitter.on('session_auth:logged_out' as any, async (event: { sessionId?: string }) => {
       if (!event?.sessionId) return
       try {
         const manager = await this.app.container.make('maintenance.manager')
         await manager.dropSession(event.sessionId)
       } catch (error) {
-        debug('cannot drop the presence of a logged out session: %O', error)
+        const logger = await this.app.container.make('logger').catch(() => null)
+        logger?.warn(
+          `site-maintenance: a logged out session stays counted until its idle age (${(error as Error).message})`
+        )
       }
     })
   }

@@ -54,6 +54,7 @@ export class MaintenanceManager {
   #retry: NodeJS.Timeout | null = null
   #presence = new Map<string, number>()
   #loggedOut = new Set<string>()
+  #writing = new Map<string, Promise<void>>()
 
   /**
    * The maintenance answer's bodies, prepared on every state change
@@ -381,17 +382,31 @@ export class MaintenanceManager {
     if (last !== undefined && now - last < this.config.presenceInterval) return false
     this.#presence.set(key, now)
     if (this.#presence.size > 100_000) this.#prunePresence(now)
-    await this.store.touchSession(key, userId, now + this.config.sessionIdleAge)
+    const write = this.store.touchSession(key, userId, now + this.config.sessionIdleAge)
+    this.#writing.set(key, write)
+    try {
+      await write
+    } finally {
+      if (this.#writing.get(key) === write) this.#writing.delete(key)
+    }
     return true
   }
 
   /**
-   * A logout ends the session's presence at once
+   * A logout ends the session's presence at once. The drop wins over a
+   * presence write still in flight for that session (the login's, say:
+   * the file store's write lands by a rename, which would bring the entry
+   * back after the removal), and the throttle entry stays as a tombstone
+   * so a request of that session still in flight does not record it
+   * again: a logged-out session id never logs in again (login
+   * regenerates it).
    */
   async dropSession(sessionId: string) {
     const key = sessionKey(sessionId)
-    this.#presence.delete(key)
+    this.#presence.set(key, Date.now())
     this.#loggedOut.add(key)
+    const write = this.#writing.get(key)
+    if (write) await write.catch(() => {})
     await this.store.dropSession(key, Date.now() + this.config.sessionIdleAge)
   }
 

@@ -253,6 +253,20 @@ test.group('MaintenanceManager | several instances', () => {
     await writer.deactivate()
     await waitUntil(() => reader.isOnline, 2000)
   })
+
+  test('file: other processes on the host learn of a change by watching, before the poll', async ({
+    assert,
+  }) => {
+    const [writerStore, readerStore] = await createStores('file', 2)
+    const writer = createManager(writerStore)
+    const reader = createManager(readerStore, { refreshInterval: 60_000 })
+    await reader.start()
+    await writer.activate({ force: true })
+    const elapsed = await waitUntil(() => reader.isOffline, 2000)
+    assert.isBelow(elapsed, 2000)
+    await writer.deactivate()
+    await waitUntil(() => reader.isOnline, 2000)
+  })
 })
 
 test.group('MaintenanceManager | presence', () => {
@@ -266,6 +280,25 @@ test.group('MaintenanceManager | presence', () => {
     const names = await readdir(join((store as any).directory, 'sessions'))
     assert.notInclude(names.join(','), 'raw-session-id')
     await manager.dropSession('raw-session-id')
+    assert.equal(await store.countSessions(Date.now()), 0)
+  })
+
+  test('a logout wins over the presence write of its login still in flight', async ({ assert }) => {
+    const [store] = await createStores('file')
+    const manager = createManager(store, { presenceInterval: 60_000 })
+    const touched = manager.touchSession('raw-session-id', 7)
+    await manager.dropSession('raw-session-id')
+    assert.isTrue(await touched)
+    assert.equal(await store.countSessions(Date.now()), 0)
+  })
+
+  test('a request of a logged-out session still in flight does not record it again', async ({
+    assert,
+  }) => {
+    const [store] = await createStores('file')
+    const manager = createManager(store, { presenceInterval: 60_000 })
+    await manager.dropSession('raw-session-id')
+    assert.isFalse(await manager.touchSession('raw-session-id', 7))
     assert.equal(await store.countSessions(Date.now()), 0)
   })
 })

@@ -8,8 +8,10 @@
  */
 
 import { randomBytes } from 'node:crypto'
+import { watch, type FSWatcher } from 'node:fs'
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
+import debug from '../debug.ts'
 import * as errors from '../errors.ts'
 import { parseState } from '../state.ts'
 import type { MaintenanceState, MaintenanceStoreContract, TaskRecord } from '../types.ts'
@@ -46,6 +48,7 @@ export class FileStore implements MaintenanceStoreContract {
   #sessionsDir: string
   #tasksDir: string
   #loggedOutDir: string
+  #watcher: FSWatcher | null = null
 
   constructor(readonly directory: string) {
     this.statePath = join(directory, 'state.json')
@@ -200,5 +203,37 @@ export class FileStore implements MaintenanceStoreContract {
     )
   }
 
-  async close() {}
+  /**
+   * Every app process on this host re-reads the state as soon as the
+   * state file is replaced (an Ace command's transition, or another
+   * process's): without it a process kept the previous state for up to
+   * one poll interval after `offline:off` or `offline:on` had returned,
+   * and refused a logout (or let a login in) that came right after. The
+   * poll stays, for file systems that report no changes.
+   */
+  async subscribe(listener: () => void) {
+    await mkdir(this.directory, { recursive: true })
+    const stateFile = basename(this.statePath)
+    try {
+      this.#watcher = watch(this.directory, { persistent: false }, (_event, name) => {
+        if (name === null || name === stateFile) listener()
+      })
+    } catch (error) {
+      debug('cannot watch %s, polling only: %O', this.directory, error)
+      return
+    }
+    this.#watcher.on('error', (error) => {
+      debug('watching %s failed, polling only: %O', this.directory, error)
+      this.#unwatch()
+    })
+  }
+
+  #unwatch() {
+    this.#watcher?.close()
+    this.#watcher = null
+  }
+
+  async close() {
+    this.#unwatch()
+  }
 }

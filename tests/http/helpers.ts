@@ -21,6 +21,11 @@ import {
 
 export const USER = { email: 'ada@example.com', password: 'correct horse battery staple' }
 
+/**
+ * A second user of the fixture app's database
+ */
+export const OTHER_USER = { email: 'bob@example.com', password: 'battery staple horse correct' }
+
 export interface HttpResult {
   status: number
   headers: IncomingHttpHeaders
@@ -115,7 +120,7 @@ export class Client {
 
 /**
  * The users and sessions tables of the fixture app, on its SQLite file,
- * with one user (password hashed with scrypt, as config/hash.ts does).
+ * with two users (passwords hashed with scrypt, as config/hash.ts does).
  * A schema builder accumulates statements, hence one per table.
  */
 export async function prepareDatabase(filename: string) {
@@ -138,9 +143,11 @@ export async function prepareDatabase(filename: string) {
       parallelization: 1,
       maxMemory: 33554432,
     })
-    await db
-      .table('users')
-      .insert({ email: USER.email, password: await scrypt.make(USER.password) })
+    for (const user of [USER, OTHER_USER]) {
+      await db
+        .table('users')
+        .insert({ email: user.email, password: await scrypt.make(user.password) })
+    }
   } finally {
     await db.manager.closeAll()
   }
@@ -181,9 +188,9 @@ export async function bootSite(
 /**
  * Log a user in from a fresh client
  */
-export async function login(server: RunningServer, localAddress?: string) {
+export async function login(server: RunningServer, localAddress?: string, user = USER) {
   const client = new Client(server, localAddress)
-  const response = await client.request('POST', '/login', { form: USER })
+  const response = await client.request('POST', '/login', { form: user })
   return { client, response }
 }
 
