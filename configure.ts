@@ -15,6 +15,7 @@ import type Configure from '@adonisjs/core/commands/configure'
 import { stubsRoot } from './stubs/main.ts'
 import { WEB_SERVERS, renderHaproxyLua, renderSnippet } from './src/web_servers/main.ts'
 import { defaultPage } from './src/maintenance_page.ts'
+import { defaults } from './src/defaults.ts'
 
 /**
  * The stores `config/maintenance.ts` can default to
@@ -26,7 +27,7 @@ type KnownStore = (typeof KNOWN_STORES)[number]
  * The store taken when the prompt is answered with Enter, or cannot be
  * shown at all (no terminal)
  */
-const DEFAULT_STORE: KnownStore = 'file'
+const DEFAULT_STORE: KnownStore = defaults.store
 
 const STORE_PROMPT = 'Select the store that keeps the maintenance state'
 
@@ -166,25 +167,21 @@ async function writeWebServerSnippets(command: Configure, force: boolean) {
    * The static page the servers answer with is rewritten on every
    * transition to OFFLINE; a first copy lets them work from day one
    */
-  const staticPage = app.makePath('public/maintenance/index.html')
+  const staticPage = app.makePath(defaults.staticPage)
   if (!existsSync(staticPage)) {
     await mkdir(dirname(staticPage), { recursive: true })
     await writeFile(
       staticPage,
-      defaultPage({
-        status: 'offline',
-        message: 'We are performing scheduled maintenance. We will be back shortly.',
-        retryAt: null,
-      })
+      defaultPage({ status: 'offline', message: defaults.message, retryAt: null })
     )
-    command.logger.action('create public/maintenance/index.html').succeeded()
+    command.logger.action(`create ${defaults.staticPage}`).succeeded()
   }
 
-  const lockFile = app.makePath('tmp/maintenance/down')
+  const lockFile = app.makePath(defaults.lockFile)
   const luaFile = app.makePath('deploy/maintenance/site_maintenance.lua')
   const options = {
     lockFile,
-    pageDir: app.makePath('public'),
+    pageDir: app.makePath(defaults.pageDir),
     upstream: `127.0.0.1:${process.env.PORT || 3333}`,
     luaFile,
   }
@@ -239,7 +236,7 @@ export async function configure(command: Configure) {
   /**
    * Publish the config file
    */
-  await codemods.makeUsingStub(stubsRoot, 'config/maintenance.stub', { store, force })
+  await codemods.makeUsingStub(stubsRoot, 'config/maintenance.stub', { store, force, defaults })
 
   /**
    * MAINTENANCE_STORE accepts every store the config declares, the chosen
@@ -269,7 +266,10 @@ export async function configure(command: Configure) {
   /**
    * Publish the maintenance page
    */
-  await codemods.makeUsingStub(stubsRoot, 'resources/views/maintenance.edge.stub', { force })
+  await codemods.makeUsingStub(stubsRoot, 'resources/views/maintenance.edge.stub', {
+    force,
+    defaults,
+  })
 
   /**
    * Write the web-server snippets, filled with this app's paths, so ops

@@ -16,6 +16,7 @@ import {
   renderSnippet,
   type WebServer,
 } from '../src/web_servers/main.ts'
+import { defaults } from '../src/defaults.ts'
 
 /**
  * Print the web-server snippet that answers 503 with the static page while
@@ -30,10 +31,12 @@ export default class OfflineSnippet extends BaseCommand {
   @args.string({ description: `Web server: ${WEB_SERVERS.join(', ')}` })
   declare server: string
 
-  @flags.string({ description: 'Lock file path (default: tmp/maintenance/down in the app)' })
+  @flags.string({ description: `Lock file path (default: ${defaults.lockFile} in the app)` })
   declare lockFile?: string
 
-  @flags.string({ description: 'Directory holding maintenance/index.html (default: public)' })
+  @flags.string({
+    description: `Directory holding maintenance/index.html (default: ${defaults.pageDir})`,
+  })
   declare pageDir?: string
 
   @flags.string({ description: 'The app, as host:port (default: 127.0.0.1:$PORT or 3333)' })
@@ -56,7 +59,7 @@ export default class OfflineSnippet extends BaseCommand {
   })
   declare bypassCookie?: string
 
-  @flags.string({ description: 'Retry-After, in seconds (default: 60)' })
+  @flags.string({ description: `Retry-After, in seconds (default: ${defaults.retryAfter})` })
   declare retry?: string
 
   @flags.string({ description: 'HAProxy: where the Lua file is installed' })
@@ -107,8 +110,8 @@ export default class OfflineSnippet extends BaseCommand {
         }
       }
       const snippet = renderSnippet(this.server as WebServer, {
-        lockFile: this.#appPath(this.lockFile ?? 'tmp/maintenance/down'),
-        pageDir: this.#appPath(this.pageDir ?? 'public'),
+        lockFile: this.#appPath(this.lockFile ?? defaults.lockFile),
+        pageDir: this.#appPath(this.pageDir ?? defaults.pageDir),
         upstream: this.upstream ?? `127.0.0.1:${process.env.PORT || 3333}`,
         listen: this.listen,
         allow: this.allow,

@@ -22,6 +22,7 @@ import type {
   RedisStoreOptions,
   ResolvedMaintenanceConfig,
 } from './types.ts'
+import { defaults } from './defaults.ts'
 import { normaliseAllowEntry, toMilliseconds } from './utils.ts'
 
 /**
@@ -48,7 +49,10 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
   }
 
   const durations = {
-    refreshInterval: toMilliseconds(config.refreshInterval ?? '1s', 'refreshInterval'),
+    refreshInterval: toMilliseconds(
+      config.refreshInterval ?? defaults.refreshInterval,
+      'refreshInterval'
+    ),
     drainTimeout:
       config.drainTimeout === undefined
         ? null
@@ -57,8 +61,11 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       config.sessionIdleAge === undefined
         ? null
         : toMilliseconds(config.sessionIdleAge, 'sessionIdleAge'),
-    presenceInterval: toMilliseconds(config.presenceInterval ?? '1m', 'presenceInterval'),
-    taskTimeout: toMilliseconds(config.taskTimeout ?? '2m', 'taskTimeout'),
+    presenceInterval: toMilliseconds(
+      config.presenceInterval ?? defaults.presenceInterval,
+      'presenceInterval'
+    ),
+    taskTimeout: toMilliseconds(config.taskTimeout ?? defaults.taskTimeout, 'taskTimeout'),
   }
   let allow: string[]
   try {
@@ -68,7 +75,7 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       `"config/maintenance.ts" allow: ${(error as Error).message}`
     )
   }
-  const onStoreError = config.onStoreError ?? 'last-known'
+  const onStoreError = config.onStoreError ?? defaults.onStoreError
   if (onStoreError !== 'last-known' && onStoreError !== 'offline') {
     throw new InvalidArgumentsException(
       `"config/maintenance.ts" onStoreError must be "last-known" or "offline", not ${JSON.stringify(onStoreError)}`
@@ -93,18 +100,20 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
     }
 
     /**
-     * The session idle age is the session cookie's max age unless given
+     * The session idle age is the session cookie's max age unless given,
+     * and the package default when config/session.ts has none
      */
     let sessionIdleAge = durations.sessionIdleAge
     if (sessionIdleAge === null) {
       const age = await sessionAge(app)
-      sessionIdleAge = age === undefined ? 15 * 60 * 1000 : toMilliseconds(age, 'session.age')
+      sessionIdleAge =
+        age === undefined
+          ? toMilliseconds(defaults.sessionIdleAge, 'sessionIdleAge')
+          : toMilliseconds(age, 'session.age')
     }
 
     const lockFile =
-      config.lockFile === false
-        ? false
-        : resolvePath(app, config.lockFile ?? 'tmp/maintenance/down')
+      config.lockFile === false ? false : resolvePath(app, config.lockFile ?? defaults.lockFile)
 
     return {
       default: String(config.default),
@@ -115,19 +124,18 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       sessionIdleAge,
       presenceInterval: durations.presenceInterval,
       taskTimeout: durations.taskTimeout,
-      retryAfter: config.retryAfter ?? 60,
-      message:
-        config.message ?? 'We are performing scheduled maintenance. We will be back shortly.',
+      retryAfter: config.retryAfter ?? defaults.retryAfter,
+      message: config.message ?? defaults.message,
       allowedPaths: config.allowedPaths ?? [],
       allow,
-      bypassCookie: config.bypassCookie ?? 'site_maintenance_bypass',
-      earlyAnswer: config.earlyAnswer ?? true,
+      bypassCookie: config.bypassCookie ?? defaults.bypassCookie,
+      earlyAnswer: config.earlyAnswer ?? defaults.earlyAnswer,
       staticPage:
         config.staticPage === false
           ? false
-          : resolvePath(app, config.staticPage ?? 'public/maintenance/index.html'),
-      view: config.view ?? 'site_maintenance/page',
-      authSessionKey: config.authSessionKey ?? 'auth_web',
+          : resolvePath(app, config.staticPage ?? defaults.staticPage),
+      view: config.view ?? defaults.view,
+      authSessionKey: config.authSessionKey ?? defaults.authSessionKey,
       onStoreError,
     } as ResolvedMaintenanceConfig & {
       stores: { [K in keyof KnownStores]: MaintenanceStoreFactory }
@@ -147,7 +155,7 @@ export const stores: {
   file(options) {
     return configProvider.create(async (app) => {
       const { FileStore } = await import('./stores/file.ts')
-      const directory = resolvePath(app, options?.directory ?? 'tmp/maintenance')
+      const directory = resolvePath(app, options?.directory ?? defaults.fileStoreDirectory)
       return () => new FileStore(directory)
     })
   },

@@ -232,7 +232,7 @@ export interface MaintenanceConfig<
 
   /**
    * How long a logged-in session counts as active after its last request.
-   * Defaults to the session age of config/session.ts, or 2h.
+   * Defaults to the session age of config/session.ts, or 15 minutes.
    */
   sessionIdleAge?: string | number
 

@@ -10,6 +10,7 @@
 import { test } from '@japa/runner'
 import { AppFactory } from '@adonisjs/core/factories/app'
 import { defineConfig, stores } from '../index.ts'
+import { defaults } from '../src/defaults.ts'
 import { FileStore } from '../src/stores/file.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
 import { BASE_URL, createApp } from './helpers.ts'
@@ -62,6 +63,31 @@ test.group('defineConfig', () => {
     assert.equal(config.lockFile, app.makePath('tmp/maintenance/down'))
     assert.equal(config.staticPage, app.makePath('public/maintenance/index.html'))
     assert.deepEqual(config.allow, ['2001:db8::/32'])
+  })
+
+  test('every option left out takes the value of src/defaults.ts', async ({ assert }) => {
+    const app = await createApp({})
+    const provider = defineConfig({ default: 'file', stores: { file: stores.file() } })
+    const config = (await provider.resolver(app as any)) as ResolvedMaintenanceConfig
+    assert.equal(
+      (config.stores.file() as FileStore).directory,
+      app.makePath(defaults.fileStoreDirectory)
+    )
+    assert.equal(config.lockFile, app.makePath(defaults.lockFile))
+    assert.equal(config.staticPage, app.makePath(defaults.staticPage))
+    assert.equal(config.sessionIdleAge, 15 * 60 * 1000)
+    assert.equal(config.refreshInterval, 1000)
+    assert.equal(config.presenceInterval, 60_000)
+    assert.equal(config.taskTimeout, 120_000)
+    assert.include(config, {
+      retryAfter: defaults.retryAfter,
+      message: defaults.message,
+      bypassCookie: defaults.bypassCookie,
+      earlyAnswer: defaults.earlyAnswer,
+      view: defaults.view,
+      authSessionKey: defaults.authSessionKey,
+      onStoreError: defaults.onStoreError,
+    })
   })
 
   test('a database store without a registered connection names the file to fix', async ({

@@ -10,6 +10,7 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute } from 'node:path'
 import ipaddr from 'ipaddr.js'
+import { defaults } from '../defaults.ts'
 import * as errors from '../errors.ts'
 
 /**
@@ -246,7 +247,7 @@ export function resolveOptions(options: WebServerOptions): ResolvedWebServerOpti
       ? null
       : checkAddress('listen', options.listen, true)
 
-  const retryAfter = options.retryAfter ?? 60
+  const retryAfter = options.retryAfter ?? defaults.retryAfter
   if (!Number.isInteger(retryAfter) || retryAfter < 0) {
     invalid(
       'retryAfter',

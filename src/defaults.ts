@@ -1,0 +1,99 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+/**
+ * Every default of the package, in one place: `defineConfig` falls back on
+ * them, `configure` prints them into the published config and page, and
+ * the commands and web-server snippets use the same paths. Plain values
+ * only, no imports: the request path may load this module.
+ */
+export const defaults = Object.freeze({
+  /**
+   * The store `node ace add site-maintenance` picks without `--store`
+   */
+  store: 'file',
+
+  /**
+   * Directory of the file store, relative to the app root
+   */
+  fileStoreDirectory: 'tmp/maintenance',
+
+  /**
+   * The web-server lock file, present exactly while OFFLINE, relative to
+   * the app root
+   */
+  lockFile: 'tmp/maintenance/down',
+
+  /**
+   * The directory the web servers serve `maintenance/index.html` from,
+   * relative to the app root
+   */
+  pageDir: 'public',
+
+  /**
+   * The static copy of the maintenance page, inside `pageDir`
+   */
+  staticPage: 'public/maintenance/index.html',
+
+  /**
+   * Shown on the maintenance page and in the banner
+   */
+  message: 'We are performing scheduled maintenance. We will be back shortly.',
+
+  /**
+   * Name of the signed bypass cookie
+   */
+  bypassCookie: 'site_maintenance_bypass',
+
+  /**
+   * How often each app instance re-reads the state
+   */
+  refreshInterval: '1s',
+
+  /**
+   * At most one presence write per session per this interval
+   */
+  presenceInterval: '1m',
+
+  /**
+   * A CommandTask without a heartbeat for this long is stale
+   */
+  taskTimeout: '2m',
+
+  /**
+   * How long a logged-in session counts as active when config/session.ts
+   * gives no `age`; the drain waits as long when `drainTimeout` is unset
+   */
+  sessionIdleAge: '15m',
+
+  /**
+   * `Retry-After`, in seconds
+   */
+  retryAfter: 60,
+
+  /**
+   * The Edge template of the maintenance page
+   */
+  view: 'site_maintenance/page',
+
+  /**
+   * The session key of the auth session guard "web"
+   */
+  authSessionKey: 'auth_web',
+
+  /**
+   * Keep the last state read while the store cannot be read
+   */
+  onStoreError: 'last-known',
+
+  /**
+   * Answer refused requests on the Node.js server, before AdonisJS
+   */
+  earlyAnswer: true,
+} as const)
