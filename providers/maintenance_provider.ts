@@ -16,16 +16,6 @@ import MaintenanceMiddleware from '../src/maintenance_middleware.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
 import debug from '../src/debug.ts'
 
-/**
- * The part of auth's login event the census needs
- */
-type LoginEvent = {
-  ctx?: {
-    session?: { supportsTagging(): boolean; tag(userId: string): Promise<void> }
-  }
-  user?: { id?: string | number }
-}
-
 declare module '@adonisjs/core/types' {
   interface ContainerBindings {
     'maintenance.manager': MaintenanceManager
@@ -85,46 +75,17 @@ export default class MaintenanceProvider {
   }
 
   /**
-   * A logout ends that session's presence at once, so the drain does not
-   * wait for the idle age of a session nobody uses any more
+   * The census follows the session guard's logins and logouts
+   * (src/plugins/auth.ts)
    */
   async start() {
     if (this.app.getEnvironment() !== 'web') return
-    const emitter = await this.app.container.make('emitter')
-
-    /**
-     * With the census over @adonisjs/session's own table, a session counts
-     * once it carries its user id. Auth does not tag sessions by itself.
-     */
-    emitter.on('session_auth:login_succeeded' as any, async (event: LoginEvent) => {
-      try {
-        const manager = await this.app.container.make('maintenance.manager')
-        if (!('sessionTable' in manager.store) || !manager.store.sessionTable) return
-        const session = event?.ctx?.session
-        if (session?.supportsTagging() && event.user?.id !== undefined) {
-          await session.tag(String(event.user.id))
-        }
-      } catch (error) {
-        debug('cannot tag the session of a login: %O', error)
-      }
-    })
-
-    /**
-     * Auth does not await its listeners: a failure here is only seen in
-     * the log, and it leaves the session counted until its idle age
-     */
-    emitter.on('session_auth:logged_out' as any, async (event: { sessionId?: string }) => {
-      if (!event?.sessionId) return
-      try {
-        const manager = await this.app.container.make('maintenance.manager')
-        await manager.dropSession(event.sessionId)
-      } catch (error) {
-        const logger = await this.app.container.make('logger').catch(() => null)
-        logger?.warn(
-          `site-maintenance: a logged out session stays counted until its idle age (${(error as Error).message})`
-        )
-      }
-    })
+    const { listenToAuthEvents } = await import('../src/plugins/auth.ts')
+    listenToAuthEvents(
+      await this.app.container.make('emitter'),
+      () => this.app.container.make('maintenance.manager'),
+      await this.app.container.make('logger')
+    )
   }
 
   /**

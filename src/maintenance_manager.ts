@@ -7,15 +7,15 @@
  * file that was distributed with this source code.
  */
 
-import { createHash } from 'node:crypto'
-import { mkdir, readFile, rm } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
 import debug from './debug.ts'
 import * as errors from './errors.ts'
 import { MaintenancePage } from './maintenance_page.ts'
 import { initialState } from './state.ts'
-import { writeAtomic } from './stores/file.ts'
+import { HostMirror } from './host_mirror.ts'
+import { sessionKey } from './session_key.ts'
+import { StateSync } from './state_sync.ts'
+import { validateActivateOptions } from './options.ts'
 import type {
   ActivateOptions,
   Census,
@@ -25,9 +25,11 @@ import type {
   MaintenanceStoreName,
   ResolvedMaintenanceConfig,
 } from './types.ts'
-import { hashSecret, normaliseAllowEntry, whoAmI } from './utils.ts'
+import { hashSecret, whoAmI } from './utils.ts'
 
 type Logger = Pick<LoggerService, 'info' | 'warn' | 'error'>
+
+export { sessionKey } from './session_key.ts'
 
 /**
  * Outcome of activate/deactivate
@@ -47,11 +49,7 @@ export class MaintenanceManager {
   #state: MaintenanceState = initialState()
   #loaded = false
   #stores = new Map<string, MaintenanceStoreContract>()
-  #timer: NodeJS.Timeout | null = null
-  #ticking = false
-  #lastError: Error | null = null
   #assumed = false
-  #retry: NodeJS.Timeout | null = null
   #presence = new Map<string, number>()
   #loggedOut = new Set<string>()
   #writing = new Map<string, Promise<void>>()
@@ -61,12 +59,24 @@ export class MaintenanceManager {
    */
   readonly page: MaintenancePage
 
+  /**
+   * This host's lock file and static page
+   */
+  readonly mirror: HostMirror
+
+  /**
+   * The refresh loop of an app process (started by the provider)
+   */
+  readonly sync: StateSync
+
   constructor(
     readonly config: ResolvedMaintenanceConfig,
     protected emitter?: Pick<EmitterService, 'emit'>,
     protected logger?: Logger
   ) {
     this.page = new MaintenancePage(config)
+    this.mirror = new HostMirror(config, this.page, logger)
+    this.sync = new StateSync(this, logger)
   }
 
   /**
@@ -115,11 +125,17 @@ export class MaintenanceManager {
   }
 
   /**
-   * The error of the last failed refresh, if the store is unreachable or
-   * its record is corrupt (the previous state stays in force meanwhile)
+   * The error of the last failed read while the store is out, else null
    */
   get lastError() {
-    return this.#lastError
+    return this.sync.lastError
+  }
+
+  /**
+   * Whether a state was ever read from the store
+   */
+  get loaded() {
+    return this.#loaded
   }
 
   /**
@@ -135,12 +151,17 @@ export class MaintenanceManager {
    * instead of failing: what a process does before it serves requests
    */
   async load() {
-    try {
-      await this.refresh()
-      this.#recovered()
-    } catch (error) {
-      await this.#failed(error as Error)
-    }
+    await this.sync.tick()
+  }
+
+  /**
+   * Hold `state` in memory without it having been read (the `onStoreError`
+   * policy): no event, no mirror, until a real read replaces it
+   */
+  async assume(state: MaintenanceState) {
+    await this.page.prepare(state)
+    this.#state = state
+    this.#assumed = true
   }
 
   /**
@@ -186,19 +207,12 @@ export class MaintenanceManager {
     this.#loaded = true
     if (firstLoad || wasAssumed || previous.revision !== state.revision) {
       await this.page.prepare(state)
-      if (state.status === 'offline' && (firstLoad || previous.status !== 'offline')) {
-        await this.page
-          .writeStatic(state)
-          .catch((error) =>
-            this.logger?.warn(`site-maintenance: cannot write the static page (${error.message})`)
-          )
-      }
     }
     if (previous.status !== state.status && !firstLoad && !wasAssumed) {
       debug('status changed from %s to %s', previous.status, state.status)
       this.emitter?.emit(`maintenance:${state.status}`, { state, previous: previous.status })
     }
-    await this.syncLockFile()
+    await this.mirror.reflect(state)
   }
 
   /**
@@ -211,24 +225,6 @@ export class MaintenanceManager {
       const fresh = (await this.store.read()) ?? initialState()
       if (fresh.revision === this.#state.revision) return
       await this.#apply(fresh)
-    }
-  }
-
-  /**
-   * The web-server lock file exists exactly while OFFLINE
-   */
-  async syncLockFile() {
-    const lockFile = this.config.lockFile
-    if (!lockFile) return
-    if (this.#state.status === 'offline') {
-      await mkdir(dirname(lockFile), { recursive: true })
-      const contents = JSON.stringify({
-        since: new Date(this.#state.since).toISOString(),
-        retryAfter: this.#state.retryAfter ?? this.config.retryAfter,
-      })
-      await writeAtomic(lockFile, contents + '\n')
-    } else {
-      await rm(lockFile, { force: true })
     }
   }
 
@@ -275,7 +271,7 @@ export class MaintenanceManager {
    * PENDING with a deadline otherwise
    */
   async activate(options: ActivateOptions = {}): Promise<TransitionResult> {
-    const settings = this.#validate(options)
+    const settings = validateActivateOptions(options, this.config)
     let census: Census | null = null
 
     const result = await this.#transition(async (current) => {
@@ -340,36 +336,6 @@ export class MaintenanceManager {
     return { state, census }
   }
 
-  #validate(options: ActivateOptions) {
-    const timeout = options.timeout ?? this.config.drainTimeout ?? this.config.sessionIdleAge
-    if (!Number.isFinite(timeout) || timeout < 0) {
-      throw new errors.E_INVALID_OPTION([`Invalid drain timeout "${options.timeout}"`])
-    }
-
-    let retryAfter: number | string | undefined
-    if (options.retryAfter !== undefined) {
-      retryAfter = parseRetryAfter(options.retryAfter)
-    }
-
-    if (options.redirect !== undefined && !isSafeRedirect(options.redirect)) {
-      throw new errors.E_INVALID_OPTION([
-        `Invalid --redirect "${options.redirect}". Use an absolute http(s) URL or a path starting with "/"`,
-      ])
-    }
-
-    if (options.secret !== undefined && !/^[A-Za-z0-9_-]{8,128}$/.test(options.secret)) {
-      throw new errors.E_INVALID_OPTION([
-        'Invalid --secret: use 8 to 128 letters, digits, "-" or "_"',
-      ])
-    }
-
-    let allow: string[] | undefined
-    if (options.allow !== undefined) {
-      allow = options.allow.map((entry) => normaliseAllowEntry(entry))
-    }
-    return { timeout, retryAfter, allow }
-  }
-
   /**
    * Record that a logged-in session made a request. Throttled in memory:
    * at most one store write per session per presence interval. The raw
@@ -417,196 +383,19 @@ export class MaintenanceManager {
   }
 
   /**
-   * Keep the in-memory state fresh: pub/sub where the store has it, and a
-   * poll every `refreshInterval`, which also promotes a finished drain
+   * Keep the in-memory state fresh (see StateSync)
    */
   async start() {
-    if (this.#timer) return
-    await this.#tick()
-    if (this.store.subscribe) {
-      await this.store
-        .subscribe(() => {
-          this.refresh()
-            .then(() => this.#recovered())
-            .catch((error) => this.#failed(error))
-        })
-        .catch((error) => this.#failed(error))
-    }
-    this.#timer = setInterval(() => this.#tick(), this.config.refreshInterval)
-    this.#timer.unref()
-  }
-
-  async #tick() {
-    if (this.#ticking) return
-    this.#ticking = true
-    try {
-      await this.refresh()
-      this.#recovered()
-      if (this.#state.status === 'pending') await this.settle()
-    } catch (error) {
-      await this.#failed(error as Error)
-    } finally {
-      this.#ticking = false
-    }
-  }
-
-  #recovered() {
-    if (this.#retry) clearTimeout(this.#retry)
-    this.#retry = null
-    if (this.#lastError) {
-      this.logger?.info(
-        `site-maintenance: the maintenance store is readable again; the site is ${this.#state.status.toUpperCase()}`
-      )
-      this.#lastError = null
-    }
-  }
-
-  /**
-   * The state cannot be read: apply the `onStoreError` policy, log once
-   * per outage, and retry quickly while the state in memory is assumed
-   */
-  async #failed(error: Error) {
-    const first = !this.#lastError
-    this.#lastError = error
-    const assumed = await this.#assume()
-    if (first) {
-      this.logger?.error(
-        `site-maintenance: cannot read the maintenance state (${error.message}); ` +
-          `answering as ${this.#state.status.toUpperCase()} (${assumed}) until it reads again`
-      )
-    }
-    if (this.#assumed && !this.#retry) {
-      this.#retry = setTimeout(
-        () => {
-          this.#retry = null
-          this.#tick()
-        },
-        Math.min(250, this.config.refreshInterval)
-      )
-      this.#retry.unref()
-    }
-  }
-
-  /**
-   * The state to hold while the store cannot be read, and why
-   */
-  async #assume(): Promise<string> {
-    const policy = this.config.onStoreError
-    if (policy === 'last-known' && this.#loaded) return 'the last state read'
-
-    const lock = await readLockFile(this.config.lockFile)
-    if (policy === 'last-known' && !lock) {
-      return this.config.lockFile
-        ? `onStoreError "last-known": no lock file at ${this.config.lockFile}`
-        : 'onStoreError "last-known" and no lock file configured'
-    }
-    if (!this.#assumed || this.#state.status !== 'offline') {
-      const state: MaintenanceState = {
-        ...initialState(),
-        status: 'offline',
-        revision: -1,
-        since: lock?.since ?? Date.now(),
-        retryAfter: lock?.retryAfter ?? null,
-      }
-      await this.page.prepare(state)
-      this.#state = state
-      this.#assumed = true
-    }
-    return lock
-      ? `onStoreError "${policy}": the lock file ${this.config.lockFile} is present`
-      : `onStoreError "offline"`
+    await this.sync.start()
   }
 
   /**
    * Stop refreshing and close the stores
    */
   async stop() {
-    if (this.#timer) clearInterval(this.#timer)
-    if (this.#retry) clearTimeout(this.#retry)
-    this.#timer = null
-    this.#retry = null
+    this.sync.stop()
     for (const store of this.#stores.values()) await store.close()
     this.#stores.clear()
-  }
-}
-
-/**
- * What the host's lock file says: null when absent (or turned off); an
- * unreadable or damaged one still says OFFLINE
- */
-async function readLockFile(
-  path: string | false
-): Promise<{ since?: number; retryAfter?: number | string } | null> {
-  if (!path) return null
-  let contents: string
-  try {
-    contents = await readFile(path, 'utf8')
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
-    return {}
-  }
-  try {
-    const value = JSON.parse(contents)
-    const since = Date.parse(value?.since)
-    const retryAfter = value?.retryAfter
-    return {
-      since: Number.isNaN(since) ? undefined : since,
-      retryAfter:
-        typeof retryAfter === 'number' || typeof retryAfter === 'string' ? retryAfter : undefined,
-    }
-  } catch {
-    return {}
-  }
-}
-
-/**
- * The hash under which a session's presence is stored
- */
-export function sessionKey(sessionId: string) {
-  let key = sessionKeys.get(sessionId)
-  if (key === undefined) {
-    key = createHash('sha256').update(sessionId).digest('hex').slice(0, 40)
-    if (sessionKeys.size >= 10_000) sessionKeys.clear()
-    sessionKeys.set(sessionId, key)
-  }
-  return key
-}
-
-/**
- * Hashes of recent session ids: every request of a logged-in session
- * needs it, for the presence throttle and the marker
- */
-const sessionKeys = new Map<string, string>()
-
-/**
- * Seconds (integer ≥ 0) or an HTTP date
- */
-function parseRetryAfter(value: number | string): number | string {
-  if (typeof value === 'number' || /^\s*-?\d+\s*$/.test(value)) {
-    const seconds = Number(value)
-    if (!Number.isInteger(seconds) || seconds < 0) {
-      throw new errors.E_INVALID_OPTION([
-        `Invalid --retry "${value}". Use a number of seconds (0 or more) or an HTTP date`,
-      ])
-    }
-    return seconds
-  }
-  const date = new Date(value)
-  if (Number.isNaN(date.getTime())) {
-    throw new errors.E_INVALID_OPTION([
-      `Invalid --retry "${value}". Use a number of seconds (0 or more) or an HTTP date`,
-    ])
-  }
-  return date.toUTCString()
-}
-
-function isSafeRedirect(value: string) {
-  if (/^\/(?![/\\])/.test(value)) return true
-  try {
-    const url = new URL(value)
-    return url.protocol === 'http:' || url.protocol === 'https:'
-  } catch {
-    return false
   }
 }
 

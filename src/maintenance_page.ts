@@ -7,10 +7,7 @@
  * file that was distributed with this source code.
  */
 
-import { mkdir } from 'node:fs/promises'
-import { dirname } from 'node:path'
 import debug from './debug.ts'
-import { writeAtomic } from './stores/file.ts'
 import type { MaintenanceState, ResolvedMaintenanceConfig } from './types.ts'
 
 /**
@@ -39,7 +36,7 @@ export class MaintenancePage {
   #html: { revision: number; html: string } | null = null
 
   constructor(
-    protected config: Pick<ResolvedMaintenanceConfig, 'message' | 'retryAfter' | 'staticPage'>,
+    protected config: Pick<ResolvedMaintenanceConfig, 'message' | 'retryAfter'>,
     protected renderer?: PageRenderer
   ) {}
 
@@ -105,17 +102,6 @@ export class MaintenancePage {
   html(state: MaintenanceState): string {
     if (this.#html?.revision === state.revision) return this.#html.html
     return defaultPage(this.data(state))
-  }
-
-  /**
-   * Write the static copy the web server serves while Node is out of
-   * the path
-   */
-  async writeStatic(state: MaintenanceState) {
-    if (!this.config.staticPage) return
-    const html = await this.prepare(state)
-    await mkdir(dirname(this.config.staticPage), { recursive: true })
-    await writeAtomic(this.config.staticPage, html)
   }
 }
 

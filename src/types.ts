@@ -140,6 +140,12 @@ export interface MaintenanceStoreContract {
   runningTasks(now: number): Promise<TaskRecord[]>
 
   /**
+   * True when the census counts @adonisjs/session's own table, whose rows
+   * carry a user only once a login tags them (the auth integration does)
+   */
+  readonly tagsSessionsAtLogin?: boolean
+
+  /**
    * Optional push notification of state changes (Redis pub/sub). Stores
    * without it are polled.
    */

@@ -39,6 +39,10 @@ export class DatabaseStore implements MaintenanceStoreContract {
    * the package's own presence records when set
    */
   readonly sessionTable: string | null
+
+  get tagsSessionsAtLogin() {
+    return this.sessionTable !== null
+  }
   #lastSweep = 0
   #sweeping: Promise<void> | null = null
 

@@ -7,35 +7,14 @@
  * file that was distributed with this source code.
  */
 
-import { randomBytes } from 'node:crypto'
 import { watch, type FSWatcher } from 'node:fs'
-import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises'
+import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import debug from '../debug.ts'
 import * as errors from '../errors.ts'
+import { writeAtomic } from '../write_atomic.ts'
 import { parseState } from '../state.ts'
 import type { MaintenanceState, MaintenanceStoreContract, TaskRecord } from '../types.ts'
-
-/**
- * Write a file atomically: a temporary sibling, then rename over the
- * target, so a reader never sees half a file.
- */
-export async function writeAtomic(path: string, contents: string) {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  const handle = await open(temp, 'w', 0o644)
-  try {
-    await handle.writeFile(contents)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  try {
-    await rename(temp, path)
-  } catch (error) {
-    await rm(temp, { force: true })
-    throw error
-  }
-}
 
 /**
  * The embedded default store: one JSON state file and two directories of

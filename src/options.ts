@@ -1,0 +1,82 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import * as errors from './errors.ts'
+import type { ActivateOptions, ResolvedMaintenanceConfig } from './types.ts'
+import { normaliseAllowEntry } from './utils.ts'
+
+/**
+ * Check the options of a transition to maintenance and put them in the
+ * form the state keeps: the drain timeout (config default applied), the
+ * Retry-After value and the canonical allow list
+ */
+export function validateActivateOptions(
+  options: ActivateOptions,
+  config: Pick<ResolvedMaintenanceConfig, 'drainTimeout' | 'sessionIdleAge'>
+) {
+  const timeout = options.timeout ?? config.drainTimeout ?? config.sessionIdleAge
+  if (!Number.isFinite(timeout) || timeout < 0) {
+    throw new errors.E_INVALID_OPTION([`Invalid drain timeout "${options.timeout}"`])
+  }
+
+  let retryAfter: number | string | undefined
+  if (options.retryAfter !== undefined) {
+    retryAfter = parseRetryAfter(options.retryAfter)
+  }
+
+  if (options.redirect !== undefined && !isSafeRedirect(options.redirect)) {
+    throw new errors.E_INVALID_OPTION([
+      `Invalid --redirect "${options.redirect}". Use an absolute http(s) URL or a path starting with "/"`,
+    ])
+  }
+
+  if (options.secret !== undefined && !/^[A-Za-z0-9_-]{8,128}$/.test(options.secret)) {
+    throw new errors.E_INVALID_OPTION([
+      'Invalid --secret: use 8 to 128 letters, digits, "-" or "_"',
+    ])
+  }
+
+  let allow: string[] | undefined
+  if (options.allow !== undefined) {
+    allow = options.allow.map((entry) => normaliseAllowEntry(entry))
+  }
+  return { timeout, retryAfter, allow }
+}
+
+/**
+ * Seconds (integer ≥ 0) or an HTTP date
+ */
+function parseRetryAfter(value: number | string): number | string {
+  if (typeof value === 'number' || /^\s*-?\d+\s*$/.test(value)) {
+    const seconds = Number(value)
+    if (!Number.isInteger(seconds) || seconds < 0) {
+      throw new errors.E_INVALID_OPTION([
+        `Invalid --retry "${value}". Use a number of seconds (0 or more) or an HTTP date`,
+      ])
+    }
+    return seconds
+  }
+  const date = new Date(value)
+  if (Number.isNaN(date.getTime())) {
+    throw new errors.E_INVALID_OPTION([
+      `Invalid --retry "${value}". Use a number of seconds (0 or more) or an HTTP date`,
+    ])
+  }
+  return date.toUTCString()
+}
+
+function isSafeRedirect(value: string) {
+  if (/^\/(?![/\\])/.test(value)) return true
+  try {
+    const url = new URL(value)
+    return url.protocol === 'http:' || url.protocol === 'https:'
+  } catch {
+    return false
+  }
+}
