@@ -151,6 +151,7 @@ export const stores: {
   file: (options?: FileStoreOptions) => ConfigProvider<MaintenanceStoreFactory>
   database: (options?: DatabaseStoreOptions) => ConfigProvider<MaintenanceStoreFactory>
   redis: (options?: RedisStoreOptions) => ConfigProvider<MaintenanceStoreFactory>
+  memory: () => ConfigProvider<MaintenanceStoreFactory>
 } = {
   file(options) {
     return configProvider.create(async (app) => {
@@ -179,6 +180,19 @@ export const stores: {
       const { RedisStore } = await import('./stores/redis.ts')
       const redis = await app.container.make('redis')
       return () => new RedisStore(redis, options)
+    })
+  },
+
+  /**
+   * In-process, for tests. Every store the factory makes shares one
+   * backend, so two managers of the resolved config see each other's
+   * writes, like two app processes on one host.
+   */
+  memory() {
+    return configProvider.create(async () => {
+      const { MemoryBackend, MemoryStore } = await import('./stores/memory.ts')
+      const backend = new MemoryBackend()
+      return () => new MemoryStore(backend)
     })
   },
 }

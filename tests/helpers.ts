@@ -27,6 +27,7 @@ import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { FileStore } from '../src/stores/file.ts'
 import { DatabaseStore } from '../src/stores/database.ts'
 import { RedisStore } from '../src/stores/redis.ts'
+import { MemoryStore, MemoryBackend } from '../src/stores/memory.ts'
 import type { MaintenanceStoreContract, ResolvedMaintenanceConfig } from '../src/types.ts'
 
 export const BASE_URL = new URL('../tmp/', import.meta.url)
@@ -90,13 +91,25 @@ export type StoreName = 'file' | DatabaseName | 'redis'
 export const STORES: StoreName[] = ['file', ...DATABASES, 'redis']
 
 /**
+ * The stores of the contract tests: those above and the memory store,
+ * which lives in one process and so has no place in the tests that run
+ * Ace as its own process
+ */
+export type ContractStoreName = StoreName | 'memory'
+export const CONTRACT_STORES: ContractStoreName[] = [...STORES, 'memory']
+
+/**
  * A store of each kind, sharing one backend for `count` instances (as
  * several app servers would)
  */
 export async function createStores(
-  name: StoreName,
+  name: ContractStoreName,
   count = 1
 ): Promise<MaintenanceStoreContract[]> {
+  if (name === 'memory') {
+    const backend = new MemoryBackend()
+    return Array.from({ length: count }, () => new MemoryStore(backend))
+  }
   if (name === 'file') {
     const directory = await makeTempDir()
     return Array.from({ length: count }, () => new FileStore(directory))

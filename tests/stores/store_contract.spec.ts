@@ -10,7 +10,7 @@
 import { test } from '@japa/runner'
 import { initialState } from '../../src/state.ts'
 import type { MaintenanceState, TaskRecord } from '../../src/types.ts'
-import { STORES, createStores } from '../helpers.ts'
+import { CONTRACT_STORES, createStores } from '../helpers.ts'
 
 function stateAt(
   revision: number,
@@ -39,14 +39,14 @@ function task(id: string, expiresAt: number): TaskRecord {
  */
 test.group('Store contract', () => {
   test('{$self} store: reads null before the first write')
-    .with(STORES)
+    .with(CONTRACT_STORES)
     .run(async ({ assert }, name) => {
       const [store] = await createStores(name)
       assert.isNull(await store.read())
     })
 
   test('{$self} store: compare-and-set writes once per revision')
-    .with(STORES)
+    .with(CONTRACT_STORES)
     .run(async ({ assert }, name) => {
       const [store] = await createStores(name)
       assert.isTrue(await store.compareAndSet(stateAt(1), 0))
@@ -60,7 +60,7 @@ test.group('Store contract', () => {
     })
 
   test('{$self} store: only one of many racing writers wins a revision')
-    .with(STORES)
+    .with(CONTRACT_STORES)
     .run(async ({ assert }, name) => {
       const stores = await createStores(name, 8)
       const results = await Promise.all(
@@ -74,7 +74,7 @@ test.group('Store contract', () => {
     })
 
   test('{$self} store: counts live sessions, forgets dropped and expired ones')
-    .with(STORES)
+    .with(CONTRACT_STORES)
     .run(async ({ assert }, name) => {
       const [store] = await createStores(name)
       const now = Date.now()
@@ -90,7 +90,7 @@ test.group('Store contract', () => {
     })
 
   test('{$self} store: a logout is remembered until its date, uncounted, and survives the sweep')
-    .with(STORES)
+    .with(CONTRACT_STORES)
     .run(async ({ assert }, name) => {
       const [store] = await createStores(name)
       const now = Date.now()
@@ -111,7 +111,7 @@ test.group('Store contract', () => {
     })
 
   test('{$self} store: running tasks exclude finished and stale ones')
-    .with(STORES)
+    .with(CONTRACT_STORES)
     .run(async ({ assert }, name) => {
       const [store] = await createStores(name)
       const now = Date.now()
