@@ -171,7 +171,9 @@ export const stores: {
           `Invalid connection name "${connection}" referenced by "config/maintenance.ts" file. First register the connection inside "config/database.ts" file`
         )
       }
-      return () => new DatabaseStore(db.connection(connection), options)
+      const logger = await app.container.make('logger')
+      return () =>
+        new DatabaseStore(db.connection(connection), options, { appRoot: app.appRoot, logger })
     })
   },
 

@@ -165,6 +165,7 @@ export interface AppCounters {
   sessionReads: number
   renders: number
   contexts: number
+  queries: number
 }
 
 /**

@@ -7,6 +7,11 @@
  * file that was distributed with this source code.
  */
 
+import { readFileSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import debug from '../debug.ts'
 import * as errors from '../errors.ts'
@@ -23,6 +28,31 @@ import type {
  */
 const SWEEP_BATCH_SIZE = 10_000
 const SWEEP_BATCHES = 20
+
+/**
+ * On SQLite, a cached state is trusted only once the database files were
+ * last modified this long before they were looked at: a write within the
+ * same timestamp tick as the look (same size, same mtime) would otherwise
+ * go unnoticed ("racy git"). Linux file times tick every few ms.
+ */
+const SQLITE_SETTLED_MS = 100
+
+/**
+ * The better-sqlite3 major version whose statement finalizers are safe
+ * on Node.js 24 (11 and 12 abort the process from a GC finalizer:
+ * `Statement::~Statement`, `Assertion failed: (env) != nullptr`)
+ */
+const BETTER_SQLITE3_SAFE_MAJOR = 13
+let checkedBetterSqlite3 = false
+
+/**
+ * Where the store runs: the app root resolves the app's own
+ * better-sqlite3, the logger receives the warning about it
+ */
+export interface DatabaseStoreContext {
+  appRoot?: URL | string
+  logger?: { warn(message: string): unknown }
+}
 
 /**
  * Lucid store for several app servers: one state row written with an
@@ -45,15 +75,26 @@ export class DatabaseStore implements MaintenanceStoreContract {
   }
   #lastSweep = 0
   #sweeping: Promise<void> | null = null
+  /**
+   * The SQLite database file, when the connection is one (undefined: not
+   * looked up yet, null: not SQLite or not a file)
+   */
+  #sqliteFile: string | null | undefined = undefined
+  /**
+   * The state as last read from SQLite, with the files' signature then
+   */
+  #cached: { signature: string; state: MaintenanceState | null } | null = null
 
   constructor(
     protected client: QueryClientContract,
-    options: DatabaseStoreOptions = {}
+    options: DatabaseStoreOptions = {},
+    context: DatabaseStoreContext = {}
   ) {
     this.stateTable = options.stateTable ?? 'maintenance_state'
     this.sessionsTable = options.sessionsTable ?? 'maintenance_sessions'
     this.tasksTable = options.tasksTable ?? 'maintenance_tasks'
     this.sessionTable = options.sessionTable ?? null
+    if (client.dialect.name === 'better-sqlite3') warnOnUnsafeBetterSqlite3(context)
   }
 
   /**
@@ -68,15 +109,75 @@ export class DatabaseStore implements MaintenanceStoreContract {
     }
   }
 
+  /**
+   * On SQLite, the state is queried only when the database file or its
+   * WAL changed since the last query (two `stat` calls otherwise): every
+   * process polls every `refreshInterval`, and a statement per poll is
+   * what better-sqlite3 < 13 on Node.js 24 eventually aborts on while
+   * finalizing. Any write changes a file's mtime or size, so a write from
+   * another process is still seen by the next poll.
+   */
   async read(): Promise<MaintenanceState | null> {
+    const signature = await this.#sqliteSignature()
+    if (signature !== null && this.#cached?.signature === signature) return this.#cached.state
+    this.#cached = null
     const row = await this.#guard(() =>
       this.client.from(this.stateTable).where('id', 1).select('data', 'revision').first()
     )
-    if (!row || Number(row.revision) === 0) return null
-    return parseState(row.data, `table "${this.stateTable}"`)
+    const state =
+      !row || Number(row.revision) === 0 ? null : parseState(row.data, `table "${this.stateTable}"`)
+    if (signature !== null && !signature.endsWith('racy')) this.#cached = { signature, state }
+    return state
+  }
+
+  /**
+   * Identity, size and times of the SQLite file and its WAL, taken before
+   * the query they vouch for; suffixed "racy" while a write may share the
+   * files' last timestamp tick. null when not on an SQLite file.
+   */
+  async #sqliteSignature(): Promise<string | null> {
+    const file = this.#databaseFile()
+    if (!file) return null
+    const now = Date.now()
+    const parts: string[] = []
+    let racy = false
+    for (const path of [file, `${file}-wal`]) {
+      try {
+        const info = await stat(path, { bigint: true })
+        parts.push(`${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`)
+        const changed = Number(
+          (info.mtimeNs > info.ctimeNs ? info.mtimeNs : info.ctimeNs) / 1_000_000n
+        )
+        if (changed > now - SQLITE_SETTLED_MS) racy = true
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || path === file) return null
+        parts.push('-')
+      }
+    }
+    return parts.join('|') + (racy ? '|racy' : '')
+  }
+
+  #databaseFile(): string | null {
+    if (this.#sqliteFile !== undefined) return this.#sqliteFile
+    this.#sqliteFile = null
+    const dialect = this.client.dialect.name
+    if (dialect === 'better-sqlite3' || dialect === 'sqlite3') {
+      try {
+        const filename = this.client.getWriteClient().client.config?.connection?.filename
+        if (typeof filename === 'string' && filename !== '' && filename !== ':memory:') {
+          this.#sqliteFile = filename.startsWith('file:') ? null : filename
+        }
+      } catch {}
+    }
+    return this.#sqliteFile
   }
 
   async compareAndSet(next: MaintenanceState, expectedRevision: number): Promise<boolean> {
+    /**
+     * The guarded UPDATE reads the row itself; whatever it finds, the
+     * cached state is no longer to be trusted
+     */
+    this.#cached = null
     return this.#guard(async () => {
       const data = JSON.stringify(next)
       if (expectedRevision === 0) {
@@ -265,6 +366,53 @@ export class DatabaseStore implements MaintenanceStoreContract {
   async close() {
     await this.#sweeping
   }
+}
+
+/**
+ * Warn once per process when the app resolves better-sqlite3 older than
+ * 13 (never throws: an unknown version is no reason to fail)
+ */
+function warnOnUnsafeBetterSqlite3(context: DatabaseStoreContext) {
+  if (checkedBetterSqlite3) return
+  checkedBetterSqlite3 = true
+  try {
+    const message = betterSqlite3Warning(context.appRoot ?? process.cwd())
+    if (!message) return
+    if (context.logger) context.logger.warn(message)
+    else process.emitWarning(message, { code: 'SITE_MAINTENANCE_BETTER_SQLITE3' })
+  } catch {}
+}
+
+/**
+ * The warning about the better-sqlite3 the app at `root` resolves, or
+ * null when it is recent enough or not found
+ */
+export function betterSqlite3Warning(root: URL | string): string | null {
+  const version = betterSqlite3Version(root)
+  const major = version ? Number.parseInt(version, 10) : Number.NaN
+  if (!(major < BETTER_SQLITE3_SAFE_MAJOR)) return null
+  return (
+    `site-maintenance: better-sqlite3 ${version} can abort the process on Node.js 24 ` +
+    `(a native assertion while finalizing statements); upgrade to better-sqlite3 >= ${BETTER_SQLITE3_SAFE_MAJOR}`
+  )
+}
+
+/**
+ * The version of the better-sqlite3 the app at `root` resolves. Its
+ * package.json is not exported: found up from its entry point.
+ */
+export function betterSqlite3Version(root: URL | string): string | null {
+  try {
+    const base = root instanceof URL ? fileURLToPath(root) : root
+    const entry = createRequire(join(base, 'package.json')).resolve('better-sqlite3')
+    for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
+      try {
+        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+        if (pkg.name === 'better-sqlite3') return String(pkg.version)
+      } catch {}
+    }
+  } catch {}
+  return null
 }
 
 /**
