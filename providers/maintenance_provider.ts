@@ -9,16 +9,16 @@
 
 import { configProvider } from '@adonisjs/core'
 import { RuntimeException } from '@adonisjs/core/exceptions'
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import type { ApplicationService } from '@adonisjs/core/types'
+import type { MaintenanceGate } from '../src/maintenance_gate.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import MaintenanceMiddleware from '../src/maintenance_middleware.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
-import debug from '../src/debug.ts'
 
 declare module '@adonisjs/core/types' {
   interface ContainerBindings {
     'maintenance.manager': MaintenanceManager
+    'maintenance.gate': MaintenanceGate
   }
 }
 
@@ -54,11 +54,27 @@ export default class MaintenanceProvider {
     })
 
     /**
-     * The middleware is a singleton holding the manager: the request path
+     * The request path's policy, built once. The HTTP server may take a
+     * request before ready() has read the state: building the gate reads
+     * it first, so that request never sees the default ONLINE.
+     */
+    this.app.container.singleton('maintenance.gate', async (resolver) => {
+      const manager = await resolver.make('maintenance.manager')
+      if (!manager.loaded && !manager.assumed) await manager.load()
+      const { MaintenanceGate } = await import('../src/maintenance_gate.ts')
+      const { sessionCookieName } = await import('../src/presence_marker.ts')
+      return new MaintenanceGate(manager, {
+        sessionCookie: await sessionCookieName(this.app),
+        logger: await resolver.make('logger'),
+      })
+    })
+
+    /**
+     * The middleware is a singleton holding the gate: the request path
      * then does no container lookup of its own
      */
     this.app.container.singleton(MaintenanceMiddleware, async (resolver) => {
-      return new MaintenanceMiddleware(await resolver.make('maintenance.manager'))
+      return new MaintenanceMiddleware(await resolver.make('maintenance.gate'))
     })
   }
 
@@ -89,47 +105,20 @@ export default class MaintenanceProvider {
   }
 
   /**
-   * The request path reads state from memory: load it before the server
-   * takes requests, then refresh it in the background
+   * The request path reads state from memory: load it and keep it fresh,
+   * build the gate, and put its early answer on the Node.js server
    */
   async ready() {
     if (this.app.getEnvironment() !== 'web') return
     const manager = await this.app.container.make('maintenance.manager')
-    await manager.start()
-    if (manager.config.earlyAnswer) await this.#answerEarly()
-  }
-
-  /**
-   * Put the middleware's early answer in front of AdonisJS's own handler
-   * on the Node.js server (created and listening by now). Left alone when
-   * the server has another number of request listeners than the one
-   * AdonisJS registers.
-   */
-  async #answerEarly() {
+    await manager.sync.start()
+    const gate = await this.app.container.make('maintenance.gate')
+    if (!manager.config.earlyAnswer) return
     const server = await this.app.container.make('server')
     const nodeServer = server.getNodeServer()
     if (!nodeServer) return
-    const listeners = nodeServer.listeners('request') as RequestListener[]
-    if (listeners.length !== 1) {
-      debug('%d request listeners on the HTTP server: no early answer', listeners.length)
-      return
-    }
-    const middleware = await this.app.container.make(MaintenanceMiddleware)
-    const [handle] = listeners
-    nodeServer.removeListener('request', handle)
-    nodeServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      let answered = false
-      try {
-        answered = middleware.answerEarly(req, res)
-      } catch (error) {
-        /**
-         * Never lose a request to the shortcut: AdonisJS takes it over
-         */
-        debug('early answer failed: %O', error)
-        answered = res.headersSent
-      }
-      if (!answered) handle(req, res)
-    })
+    const { installEarlyAnswer } = await import('../src/early_answer.ts')
+    installEarlyAnswer(nodeServer, gate)
   }
 
   async shutdown() {

@@ -9,11 +9,11 @@
 
 import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import accepts from 'accepts'
 import { safeEqual } from '@adonisjs/core/helpers'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 import { AllowedPaths, rawPath } from './allowed_paths.ts'
+import { maintenanceAnswer, type PreparedAnswer } from './maintenance_answer.ts'
 import { IpAllowList } from './ip_allow_list.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
 import { loggedInBefore, readMarker, readSessionId } from './presence_marker.ts'
@@ -43,6 +43,15 @@ export interface MaintenanceRequestInfo {
   via: BypassReason
 }
 
+declare module '@adonisjs/core/http' {
+  interface HttpContext {
+    /**
+     * Set for requests let through while the site is PENDING or OFFLINE
+     */
+    maintenance?: MaintenanceRequestInfo
+  }
+}
+
 /**
  * A secret is 8 to 128 letters, digits, "-" or "_" (checked by offline:on)
  */
@@ -61,13 +70,19 @@ interface Snapshot {
   state: MaintenanceState
   ips: IpAllowList
   bypassValue: string | null
-  retryAfter: string
-  json: string
+  answer: PreparedAnswer
   redirect: { location: string; host: string | null; path: string } | null
   info: Omit<MaintenanceRequestInfo, 'via'>
 }
 
-type ManagerLike = Pick<MaintenanceManager, 'state' | 'config' | 'page' | 'hasLoggedOut'>
+/**
+ * What the request path uses of the engine: the state and the page from
+ * memory, the logged-out sessions known while PENDING, and presence writes
+ */
+export type ManagerLike = Pick<
+  MaintenanceManager,
+  'state' | 'config' | 'page' | 'hasLoggedOut' | 'touchSession'
+>
 
 /**
  * The policy of the maintenance middleware: who passes in PENDING and
@@ -79,8 +94,13 @@ export class MaintenanceGate {
   readonly paths: AllowedPaths
   #snapshot: Snapshot | null = null
 
+  /**
+   * Set by the middleware on its first request: it is in the app's stacks
+   */
+  inStack = false
+
   constructor(
-    protected manager: ManagerLike,
+    readonly manager: ManagerLike,
     protected options: {
       /**
        * Name of the session id cookie; null when the app has no sessions
@@ -91,6 +111,13 @@ export class MaintenanceGate {
   ) {
     this.stats = new RequestStats(options.logger)
     this.paths = new AllowedPaths(manager.config.allowedPaths)
+  }
+
+  /**
+   * The status in force, from memory
+   */
+  get status() {
+    return this.manager.state.status
   }
 
   /**
@@ -153,24 +180,10 @@ export class MaintenanceGate {
     }
 
     this.stats.recordAnswered(state.status)
-    const { type, body } = this.#body(snapshot, req.headers.accept)
-    res.writeHead(503, {
-      'Cache-Control': 'no-store',
-      'Retry-After': snapshot.retryAfter,
-      'Content-Type': type,
-      'Content-Length': Buffer.byteLength(body),
-    })
+    const { status, headers, body } = maintenanceAnswer(snapshot.answer, req.headers.accept)
+    res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) })
     res.end(body)
     return true
-  }
-
-  /**
-   * The 503's body and content type, JSON or HTML by the Accept header
-   */
-  #body(snapshot: Snapshot, accept: string | undefined) {
-    return wantsJson(accept)
-      ? { type: 'application/json; charset=utf-8', body: snapshot.json }
-      : { type: 'text/html; charset=utf-8', body: this.manager.page.html(snapshot.state) }
   }
 
   #isSecretPath(snapshot: Snapshot, path: string) {
@@ -238,12 +251,11 @@ export class MaintenanceGate {
    */
   #answer(ctx: HttpContext, snapshot: Snapshot, path: string) {
     const { request, response } = ctx
-    response.header('Cache-Control', 'no-store')
-    response.header('Retry-After', snapshot.retryAfter)
-
     const redirect = snapshot.redirect
     if (redirect && this.#mayRedirect(ctx, redirect, path)) {
       const method = request.method()
+      response.header('Cache-Control', 'no-store')
+      response.header('Retry-After', snapshot.answer.retryAfter)
       response
         .redirect()
         .status(method === 'GET' || method === 'HEAD' ? 302 : 307)
@@ -251,9 +263,9 @@ export class MaintenanceGate {
       return
     }
 
-    response.status(503)
-    const { type, body } = this.#body(snapshot, request.header('accept'))
-    response.header('Content-Type', type)
+    const { status, headers, body } = maintenanceAnswer(snapshot.answer, request.header('accept'))
+    response.status(status)
+    for (const [name, value] of Object.entries(headers)) response.header(name, value)
     response.send(body, false)
   }
 
@@ -275,13 +287,16 @@ export class MaintenanceGate {
       state,
       ips: new IpAllowList(new Set([...config.allow, ...state.allow])),
       bypassValue: state.secretHash ? bypassValue(state.secretHash) : null,
-      retryAfter: page.retryAfterHeader(state),
-      json: JSON.stringify({
-        status: body.status,
-        message: body.message,
-        retryAfter: body.retryAfter,
-        retryAt: body.retryAt,
-      }),
+      answer: {
+        retryAfter: page.retryAfterHeader(state),
+        html: () => page.html(state),
+        json: JSON.stringify({
+          status: body.status,
+          message: body.message,
+          retryAfter: body.retryAfter,
+          retryAt: body.retryAt,
+        }),
+      },
       redirect: state.redirect ? parseRedirect(state.redirect) : null,
       info: {
         status: state.status as 'pending' | 'offline',
@@ -295,32 +310,6 @@ export class MaintenanceGate {
     return this.#snapshot
   }
 }
-
-/**
- * Whether an Accept header prefers JSON to HTML, as `request.accepts()`
- * negotiates it (the same library), remembered per header value: clients
- * send a handful of distinct values
- */
-export function wantsJson(accept: string | undefined): boolean {
-  if (!accept) return false
-  let json = negotiated.get(accept)
-  if (json === undefined) {
-    const preferred = accepts({ headers: { accept } } as IncomingMessage).type(['html', 'json'])
-    json = preferred ? preferred === 'json' : accept.includes('json')
-    if (accept.length > MAX_ACCEPT_LENGTH) return json
-    if (negotiated.size >= 1000) negotiated.clear()
-    negotiated.set(accept, json)
-  }
-  return json
-}
-
-const negotiated = new Map<string, boolean>()
-
-/**
- * Browsers send Accept headers of a few dozen bytes; a longer one is
- * negotiated but not remembered, so forged headers cannot fill memory
- */
-const MAX_ACCEPT_LENGTH = 256
 
 /**
  * The bypass cookie's value: derived from the secret's hash, so it is

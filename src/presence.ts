@@ -8,8 +8,8 @@
  */
 
 import type { HttpContext } from '@adonisjs/core/http'
-import type {} from './maintenance_middleware.ts'
 import debug from './debug.ts'
+import type {} from './maintenance_gate.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
 import { syncMarker } from './presence_marker.ts'
 import type { ResolvedMaintenanceConfig } from './types.ts'

@@ -36,7 +36,9 @@ test.group('Maintenance provider', () => {
      */
     const middleware = await app.container.make(MaintenanceMiddleware)
     assert.strictEqual(await app.container.make(MaintenanceMiddleware), middleware)
-    assert.strictEqual((middleware as any).manager, manager)
+    const gate = await app.container.make('maintenance.gate')
+    assert.strictEqual((middleware as any).gate, gate, 'the middleware holds the gate')
+    assert.strictEqual(gate.manager, manager)
   })
 
   test('emits the events through the app emitter', async ({ assert, cleanup }) => {

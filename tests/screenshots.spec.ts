@@ -21,6 +21,7 @@ import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { defaultPage, type PageData } from '../src/maintenance_page.ts'
 import { edgeRenderer } from '../src/plugins/edge.ts'
 import { bootEdgeApp } from './helpers.ts'
+import { defaults } from '../src/defaults.ts'
 
 /**
  * Screenshots land in docs/ and are committed: they are rendered at a
@@ -108,7 +109,7 @@ test.group('Screenshots', (group) => {
      */
     const stubs = await app.stubs.create()
     const stub = await stubs.build('resources/views/maintenance.edge.stub', { source: stubsRoot })
-    await stub.generate({ force: true })
+    await stub.generate({ force: true, defaults })
 
     server = createServer((request, response) => {
       const path = new URL(request.url!, 'http://localhost').pathname
