@@ -47,17 +47,23 @@ const CONTENT_TYPES: Record<string, string> = {
  * The Lua fetch HAProxy needs, since it has no "file exists" test. It opens
  * the lock on each evaluated request (the ACL runs last), so the haproxy
  * user needs read permission, and inside a chroot the path is relative to it.
+ * Only "no such file" (ENOENT) means unlocked: a lock that exists but cannot
+ * be opened (permissions, a directory component that is a file) counts as
+ * locked, so the site fails closed.
  */
 export function renderHaproxyLua(): string {
   return [
     '-- site-maintenance: true while the lock file exists (loaded with lua-load)',
+    'local ENOENT = 2',
+    '',
     `core.register_fetches("${FETCH}", function(txn, path)`,
-    '  local file = io.open(path, "r")',
+    '  local file, _, code = io.open(path, "r")',
     '  if file then',
     '    file:close()',
     '    return true',
     '  end',
-    '  return false',
+    '  -- Fail closed: only a missing lock file means the site is up',
+    '  return code ~= ENOENT',
     'end)',
     '',
   ].join('\n')

@@ -181,8 +181,12 @@ export async function createSite() {
     pageDir,
     lockFile,
     serverDir,
-    lock: () => writeFile(lockFile, '{"status":"offline"}\n', { mode: 0o644 }),
-    unlock: () => rm(lockFile, { force: true }),
+    lock: async (contents = '{"status":"offline"}\n', mode = 0o644) => {
+      await rm(lockFile, { recursive: true, force: true })
+      await writeFile(lockFile, contents, { mode })
+      await chmod(lockFile, mode)
+    },
+    unlock: () => rm(lockFile, { recursive: true, force: true }),
     remove: () => rm(root, { recursive: true, force: true }),
   }
 }
@@ -294,6 +298,8 @@ function standalone(
       'global',
       '  noreuseport',
       `  lua-load ${luaFile}`,
+      // As packaged: the workers run as an unprivileged user, not root
+      ...(process.getuid?.() === 0 ? ['  user nobody', '  group nogroup'] : []),
       'defaults',
       '  mode http',
       '  timeout connect 2s',

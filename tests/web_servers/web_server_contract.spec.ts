@@ -146,6 +146,12 @@ for (const server of WEB_SERVERS) {
       assert.lengthOf(upstream.requests, 0)
     })
 
+    test('lock present but unreadable to the server: still the 503 page', async ({ assert }) => {
+      await site.lock('{"status":"offline"}\n', 0o000)
+      assertPage(assert, await rawRequest(port, { path: '/dashboard' }))
+      assert.lengthOf(upstream.requests, 0)
+    })
+
     test('lock present: conditional and range requests still get the full page', async ({
       assert,
     }) => {
