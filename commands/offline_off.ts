@@ -9,6 +9,7 @@
 
 import { BaseCommand } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
+import { runWithManager } from '../src/command_runner.ts'
 
 /**
  * Bring the site back ONLINE from PENDING or OFFLINE
@@ -20,16 +21,10 @@ export default class OfflineOff extends BaseCommand {
   static options: CommandOptions = { startApp: true }
 
   async run() {
-    const manager = await this.app.container.make('maintenance.manager')
-    try {
+    await runWithManager(this, async (manager) => {
       const { changed } = await manager.deactivate()
       if (changed) this.logger.success('The site is ONLINE')
       else this.logger.info('The site is already ONLINE')
-    } catch (error) {
-      this.logger.error((error as Error).message)
-      this.exitCode = 1
-    } finally {
-      await manager.stop()
-    }
+    })
   }
 }

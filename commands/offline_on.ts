@@ -12,6 +12,7 @@ import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import string from '@adonisjs/core/helpers/string'
 import { describeCensus } from '../src/census_line.ts'
+import { runWithManager, type Interrupt } from '../src/command_runner.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import type { ActivateOptions } from '../src/types.ts'
 import { toMilliseconds } from '../src/utils.ts'
@@ -58,30 +59,13 @@ export default class OfflineOn extends BaseCommand {
   @flags.string({ description: 'Redirect refused requests to this URL instead of answering 503' })
   declare redirect?: string
 
-  /**
-   * Set by Ctrl-C. Listened to from the start, so an interrupt during the
-   * state write does not cut it in half; it only stops the waiting.
-   */
-  #interrupted = false
-  #onInterrupt = () => {
-    this.#interrupted = true
-  }
-
   async run() {
-    process.on('SIGINT', this.#onInterrupt)
-    const manager = await this.app.container.make('maintenance.manager')
-    try {
-      await this.#run(manager)
-    } catch (error) {
-      this.logger.error((error as Error).message)
-      this.exitCode = 1
-    } finally {
-      process.off('SIGINT', this.#onInterrupt)
-      await manager.stop()
-    }
+    await runWithManager(this, (manager, interrupt) => this.#run(manager, interrupt), {
+      interruptible: true,
+    })
   }
 
-  async #run(manager: MaintenanceManager) {
+  async #run(manager: MaintenanceManager, interrupt: Interrupt) {
     const options: ActivateOptions = {
       force: this.force,
       message: this.message,
@@ -121,17 +105,17 @@ export default class OfflineOn extends BaseCommand {
       )
       return
     }
-    await this.#waitForDrain(manager)
+    await this.#waitForDrain(manager, interrupt)
   }
 
   /**
    * Poll the drain until OFFLINE. Ctrl-C stops waiting only: the state
    * record holds the deadline, so the site still goes OFFLINE without us.
    */
-  async #waitForDrain(manager: MaintenanceManager) {
+  async #waitForDrain(manager: MaintenanceManager, interrupt: Interrupt) {
     const interval = Math.min(Math.max(manager.config.refreshInterval, 100), 1000)
     let lastLine = ''
-    while (!this.#interrupted) {
+    while (!interrupt.interrupted) {
       const { state, census } = await manager.settle()
       if (state.status === 'offline') {
         this.#clearLine()
@@ -151,13 +135,13 @@ export default class OfflineOn extends BaseCommand {
         this.logger.log(line)
       }
       lastLine = line
-      await new Promise((resolve) => setTimeout(resolve, interval))
+      await interrupt.sleep(interval)
     }
     this.#clearLine()
     this.logger.warning(
       'Stopped waiting. The site stays PENDING and goes OFFLINE on its own when the drain ends or the deadline passes. Run "node ace offline:off" to cancel.'
     )
-    this.exitCode = 130
+    this.exitCode = interrupt.exitCode
   }
 
   #clearLine() {

@@ -1,0 +1,89 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { constants } from 'node:os'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { BaseCommand } from '@adonisjs/core/ace'
+import type { MaintenanceManager } from './maintenance_manager.ts'
+
+/**
+ * The signals that end a command's wait: Ctrl-C
+ */
+const STOP_SIGNALS = ['SIGINT'] as const
+
+/**
+ * SIGINT or SIGTERM, once one arrived. Listened to from the start of the
+ * command, so a signal during a state write does not cut it in half: it
+ * only ends the waiting that follows.
+ */
+export class Interrupt {
+  #controller = new AbortController()
+  signal: NodeJS.Signals | null = null
+
+  get interrupted() {
+    return this.signal !== null
+  }
+
+  /**
+   * The shell's convention: 128 + the signal number (130 for SIGINT)
+   */
+  get exitCode() {
+    return this.signal ? 128 + constants.signals[this.signal] : 0
+  }
+
+  /**
+   * Wait `ms`, or less when a signal arrives meanwhile
+   */
+  async sleep(ms: number) {
+    await sleep(ms, undefined, { signal: this.#controller.signal }).catch(() => {})
+  }
+
+  receive = (signal: NodeJS.Signals) => {
+    this.signal ??= signal
+    this.#controller.abort()
+  }
+}
+
+export interface CommandRunOptions {
+  /**
+   * Catch SIGINT and SIGTERM instead of dying at once (commands that wait)
+   */
+  interruptible?: boolean
+  /**
+   * Report a failure in the command's own words; the default is the
+   * error's message on one line. The exit code is 1 either way.
+   */
+  onError?: (error: Error, manager: MaintenanceManager) => void
+}
+
+/**
+ * What every maintenance command does around its work: make the manager,
+ * turn a failure into a one-line message and exit code 1, and close the
+ * stores at the end whatever happened
+ */
+export async function runWithManager(
+  command: BaseCommand,
+  work: (manager: MaintenanceManager, interrupt: Interrupt) => Promise<void>,
+  options: CommandRunOptions = {}
+) {
+  const manager = await command.app.container.make('maintenance.manager')
+  const interrupt = new Interrupt()
+  const signals = options.interruptible ? STOP_SIGNALS : []
+  for (const signal of signals) process.on(signal, interrupt.receive)
+  try {
+    await work(manager, interrupt)
+  } catch (error) {
+    if (options.onError) options.onError(error as Error, manager)
+    else command.logger.error((error as Error).message)
+    command.exitCode = 1
+  } finally {
+    for (const signal of signals) process.off(signal, interrupt.receive)
+    await manager.stop()
+  }
+}
