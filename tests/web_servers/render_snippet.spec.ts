@@ -155,10 +155,26 @@ test.group('renderSnippet | options', () => {
     assert.doesNotThrow(() => renderSnippet('nginx', options))
   })
 
+  test('haproxy serves the page through Lua, so its size is not limited', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { site, options } = await setup(cleanup)
+    await writeFile(join(site.pageDir, 'maintenance/index.html'), 'x'.repeat(40_000))
+    const haproxy = renderSnippet('haproxy', options)
+    assert.include(
+      haproxy,
+      'use-service lua.site_maintenance_page if { path /maintenance/index.html }'
+    )
+    assert.notInclude(haproxy, 'file ' + join(site.pageDir, 'maintenance/index.html'))
+  })
+
   test('the HAProxy Lua fetch tests the lock per call', ({ assert }) => {
     const lua = renderHaproxyLua()
     assert.include(lua, 'core.register_fetches("site_maintenance_lock"')
     assert.include(lua, 'io.open(path, "r")')
+    assert.include(lua, 'return false', 'only ENOENT means unlocked')
+    assert.include(lua, 'core.register_service("site_maintenance_page", "http"')
   })
 })
 

@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from '@japa/runner'
 import type { Assert } from '@japa/assert'
@@ -151,6 +152,43 @@ for (const server of WEB_SERVERS) {
       assertPage(assert, await rawRequest(port, { path: '/dashboard' }))
       assert.lengthOf(upstream.requests, 0)
     })
+
+    test('a new window: its page is served without a reload', async ({ assert, cleanup }) => {
+      const pageFile = join(site.pageDir, 'maintenance/index.html')
+      cleanup(() => writeFile(pageFile, PAGE_HTML))
+      await site.lock('{"since":"2030-01-01T10:00:00.000Z","retryAfter":60}\n')
+      assertPage(assert, await rawRequest(port))
+      await site.unlock()
+
+      const nextPage = '<!doctype html><title>Down again</title><h1>Back at 14:00</h1>\n'
+      await writeFile(pageFile, nextPage)
+      await site.lock('{"since":"2030-01-02T10:00:00.000Z","retryAfter":60}\n')
+      const response = await rawRequest(port, { path: '/dashboard' })
+      assert.equal(response.status, 503)
+      assert.equal(response.body, nextPage)
+      const head = await rawRequest(port, { method: 'HEAD', path: '/dashboard' })
+      assert.equal(head.status, 503)
+      assert.equal(head.body, '')
+    })
+
+    test("lock present: Retry-After is the lock file's {retryAfter}")
+      .with([
+        { retryAfter: '120', expected: '120' },
+        {
+          retryAfter: '"Wed, 01 Jan 2031 10:00:00 GMT"',
+          expected: 'Wed, 01 Jan 2031 10:00:00 GMT',
+        },
+        { retryAfter: '"1\\r\\nSet-Cookie: x=1"', expected: '60' },
+      ])
+      .skip(server !== 'haproxy', "only HAProxy reads the lock file: the others send the snippet's")
+      .run(async ({ assert }, { retryAfter, expected }) => {
+        await site.lock(`{"since":"2030-01-01T10:00:00.000Z","retryAfter":${retryAfter}}\n`)
+        const response = await rawRequest(port, { path: '/dashboard' })
+        assert.equal(response.status, 503)
+        assert.equal(response.headers['retry-after'], expected)
+        assert.notProperty(response.headers, 'set-cookie')
+        assert.equal(response.body, PAGE_HTML)
+      })
 
     test('lock present: conditional and range requests still get the full page', async ({
       assert,
