@@ -109,8 +109,10 @@ export default class OfflineOn extends BaseCommand {
   }
 
   /**
-   * Poll the drain until OFFLINE. Ctrl-C stops waiting only: the state
-   * record holds the deadline, so the site still goes OFFLINE without us.
+   * Poll the drain until OFFLINE. Ctrl-C or SIGTERM stops waiting only:
+   * the state record holds the deadline, so the site still goes OFFLINE
+   * without us. A drain cancelled by offline:off fails the command, so
+   * `offline:on && deploy` never deploys onto an ONLINE site.
    */
   async #waitForDrain(manager: MaintenanceManager, interrupt: Interrupt) {
     const interval = Math.min(Math.max(manager.config.refreshInterval, 100), 1000)
@@ -124,7 +126,9 @@ export default class OfflineOn extends BaseCommand {
       }
       if (state.status === 'online') {
         this.#clearLine()
-        this.logger.warning('The site was brought back ONLINE while waiting (offline:off)')
+        const by = state.requestedBy ? ` by ${state.requestedBy}` : ''
+        this.logger.error(`The drain was cancelled: the site is ONLINE again (offline:off${by})`)
+        this.exitCode = 1
         return
       }
       const left = Math.max(0, Math.ceil((state.deadline! - Date.now()) / 1000))
@@ -139,7 +143,7 @@ export default class OfflineOn extends BaseCommand {
     }
     this.#clearLine()
     this.logger.warning(
-      'Stopped waiting. The site stays PENDING and goes OFFLINE on its own when the drain ends or the deadline passes. Run "node ace offline:off" to cancel.'
+      `Stopped waiting (${interrupt.signal}). The site stays PENDING and goes OFFLINE on its own when the drain ends or the deadline passes. Run "node ace offline:off" to cancel.`
     )
     this.exitCode = interrupt.exitCode
   }

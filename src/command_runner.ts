@@ -13,9 +13,12 @@ import type { BaseCommand } from '@adonisjs/core/ace'
 import type { MaintenanceManager } from './maintenance_manager.ts'
 
 /**
- * The signals that end a command's wait: Ctrl-C
+ * The signals that end a command's wait: Ctrl-C, and what CI timeouts,
+ * systemd and container runtimes send. The starter kits' bin/console.ts
+ * answers SIGTERM with app.terminate() only, which leaves a waiting
+ * command running: both must end the wait the same way.
  */
-const STOP_SIGNALS = ['SIGINT'] as const
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const
 
 /**
  * SIGINT or SIGTERM, once one arrived. Listened to from the start of the
@@ -31,7 +34,8 @@ export class Interrupt {
   }
 
   /**
-   * The shell's convention: 128 + the signal number (130 for SIGINT)
+   * The shell's convention: 128 + the signal number (130 for SIGINT,
+   * 143 for SIGTERM)
    */
   get exitCode() {
     return this.signal ? 128 + constants.signals[this.signal] : 0
@@ -52,7 +56,7 @@ export class Interrupt {
 
 export interface CommandRunOptions {
   /**
-   * Catch SIGINT and SIGTERM instead of dying at once (commands that wait)
+   * Catch SIGINT and SIGTERM, to end a wait (commands that wait)
    */
   interruptible?: boolean
   /**

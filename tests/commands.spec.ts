@@ -128,6 +128,52 @@ test.group('Ace commands (real processes) | drain', () => {
     assert.equal((await app.store.read())!.status, 'pending')
   })
 
+  test('SIGTERM while waiting ends the wait at once, exits 143 and leaves the site PENDING', async ({
+    assert,
+  }) => {
+    const app = await createFixtureApp('file')
+    await app.store.touchSession('a', 1, Date.now() + 60_000)
+
+    const waiting = app.spawnAce(['offline:on'])
+    await waiting.waitForOutput(/1 active session, 0 running tasks — .* left/)
+    const sent = Date.now()
+    waiting.child.kill('SIGTERM')
+    const result = await Promise.race([
+      waiting.done,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000)),
+    ])
+    if (!result) waiting.child.kill('SIGKILL')
+    assert.isNotNull(result, 'still waiting 5 s after SIGTERM')
+    assert.isBelow(Date.now() - sent, 5000)
+    assert.equal(result!.code, 143, result!.stderr)
+    assert.include(
+      result!.stdout + result!.stderr,
+      'Stopped waiting (SIGTERM). The site stays PENDING'
+    )
+    assert.equal((await app.store.read())!.status, 'pending')
+  })
+
+  test('offline:off while offline:on waits: the waiter fails and says the drain was cancelled', async ({
+    assert,
+  }) => {
+    const app = await createFixtureApp('file')
+    await app.store.touchSession('a', 1, Date.now() + 60_000)
+
+    const waiting = app.spawnAce(['offline:on'])
+    await waiting.waitForOutput(/1 active session, 0 running tasks — .* left/)
+    const off = await app.ace(['offline:off'])
+    assert.equal(off.code, 0, off.stderr)
+
+    const result = await waiting.done
+    assert.equal(result.code, 1, result.stdout)
+    assert.match(
+      result.stderr,
+      /The drain was cancelled: the site is ONLINE again \(offline:off by .+\)/
+    )
+    assert.notInclude(result.stdout, 'The site is OFFLINE')
+    assert.equal((await app.store.read())!.status, 'online')
+  })
+
   test('offline:on --force skips the drain', async ({ assert }) => {
     const app = await createFixtureApp('file')
     await app.store.touchSession('a', 1, Date.now() + 60_000)
