@@ -66,6 +66,7 @@ export default class MaintenanceProvider {
       return new MaintenanceGate(manager, {
         sessionCookie: await sessionCookieName(this.app),
         logger: await resolver.make('logger'),
+        appUrl: this.app.config.get<string | undefined>('app.appUrl', process.env.APP_URL),
       })
     })
 

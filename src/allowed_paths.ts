@@ -14,6 +14,12 @@
 const ENCODED_SEPARATORS = /%(2f|5c|2e|00)/i
 
 /**
+ * RFC 3986 path characters (pchar and "/"), percent signs only before two
+ * hex digits: "#", spaces, quotes and the like never make a path exempt
+ */
+const PATH_CHARACTERS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
+
+/**
  * The paths that reach the app whatever the state (health checks, the
  * maintenance page's assets). Matching is exact and case-sensitive on the
  * raw path, and any path that another layer could read differently
@@ -61,6 +67,7 @@ export class AllowedPaths {
  */
 export function isCanonical(path: string): boolean {
   if (path.charCodeAt(0) !== 47 /* / */) return false
+  if (!PATH_CHARACTERS.test(path)) return false
   if (path.length > 1 && path.endsWith('/')) return false
   if (path.includes('//') || path.includes(';') || path.includes('\\') || path.includes('\0')) {
     return false

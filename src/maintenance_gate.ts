@@ -107,11 +107,22 @@ export class MaintenanceGate {
        */
       sessionCookie: string | null
       logger?: { info(message: string): void }
+      /**
+       * The app's public URL (config/app.ts appUrl, APP_URL): behind a
+       * proxy that rewrites Host, a redirect to it is a redirect to this
+       * site, whatever the request's Host says
+       */
+      appUrl?: string | null
     }
   ) {
     this.stats = new RequestStats(options.logger)
     this.paths = new AllowedPaths(manager.config.allowedPaths)
+    try {
+      if (options.appUrl) this.#appHost = new URL(options.appUrl).host.toLowerCase()
+    } catch {}
   }
+
+  #appHost: string | null = null
 
   /**
    * The status in force, from memory
@@ -275,7 +286,10 @@ export class MaintenanceGate {
    * the same answer
    */
   #mayRedirect(ctx: HttpContext, redirect: NonNullable<Snapshot['redirect']>, path: string) {
-    if (redirect.host !== null && redirect.host !== ctx.request.host()) return true
+    const host = redirect.host
+    const external =
+      host !== null && host !== ctx.request.host()?.toLowerCase() && host !== this.#appHost
+    if (external) return true
     return redirect.path !== path && this.paths.matches(redirect.path)
   }
 
@@ -326,7 +340,7 @@ function parseRedirect(location: string): Snapshot['redirect'] {
   if (location.startsWith('/')) return { location, host: null, path: rawPath(location) }
   try {
     const url = new URL(location)
-    return { location, host: url.host, path: url.pathname }
+    return { location, host: url.host.toLowerCase(), path: url.pathname }
   } catch {
     return null
   }

@@ -72,6 +72,12 @@ function parseRetryAfter(value: number | string): number | string {
 }
 
 function isSafeRedirect(value: string) {
+  /**
+   * Browsers drop tabs and newlines from a Location: "/\t/evil.com"
+   * would become "//evil.com", another site
+   */
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0020\u007f\\]/.test(value)) return false
   if (/^\/(?![/\\])/.test(value)) return true
   try {
     const url = new URL(value)

@@ -1,0 +1,97 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { test } from '@japa/runner'
+import { createFixtureApp } from '../fixture_app.ts'
+import { Client, bootSite, waitForStatus } from './helpers.ts'
+
+/**
+ * Hostile paths, addresses and redirect targets against the booted
+ * fixture app (hardening issue, items 8 to 10)
+ */
+test.group('HTTP | hostile inputs', () => {
+  test('an exempt prefix does not exempt a path carrying "#" or other non-path characters', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', {
+      MAINTENANCE_ALLOWED_PATHS: '/health,/maintenance/*',
+    })
+    const forced = await app.ace(['offline:on', '--force'])
+    assert.equal(forced.code, 0, forced.stderr)
+    await waitForStatus(server, 503)
+    const client = new Client(server)
+    assert.equal(await client.status('/health'), 200, 'the exempt path')
+    for (const path of ['/maintenance/#x', '/maintenance/a"b', '/maintenance/<x>', '/health#']) {
+      assert.equal(await client.status(path), 503, path)
+    }
+  })
+
+  test('offline:on refuses IPv4 addresses that are not four decimal parts: {$self}')
+    .with(['010.0.0.1', '192.168.001.010', '10.1', '10.0.0.1/010'])
+    .run(async ({ assert }, allow) => {
+      const app = await createFixtureApp('file')
+      const result = await app.ace(['offline:on', '--force', `--allow=${allow}`])
+      assert.equal(result.code, 1)
+      assert.include(result.stderr, `Invalid --allow value "${allow}"`)
+      assert.isNull(await app.store.read(), 'nothing written')
+    })
+
+  test('offline:on refuses a redirect target with control characters or backslashes', async ({
+    assert,
+  }) => {
+    const app = await createFixtureApp('file')
+    for (const target of ['/\t/evil.com', '/\n/evil.com', '/\\evil.com', 'https://a.example/ x']) {
+      const result = await app.ace(['offline:on', '--force', `--redirect=${target}`])
+      assert.equal(result.code, 1, JSON.stringify(target))
+      assert.include(result.stderr, 'Invalid --redirect')
+    }
+    assert.isNull(await app.store.read(), 'nothing written')
+  })
+
+  test('behind a proxy that rewrites Host, the redirect to the app URL never loops', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', { APP_URL: 'https://www.example.com' })
+    const forced = await app.ace(['offline:on', '--force', '--redirect=https://www.example.com/'])
+    assert.equal(forced.code, 0, forced.stderr)
+    await waitForStatus(server, 503, '/account')
+    const client = new Client(server)
+    const home = await client.get('/')
+    assert.equal(home.status, 503, 'the app URL is this site: "/" is refused, not redirected to')
+    const elsewhere = await client.get('/account', { host: 'WWW.EXAMPLE.COM' })
+    assert.equal(elsewhere.status, 503, 'Host compared without case')
+
+    const back = await app.ace(['offline:off'])
+    assert.equal(back.code, 0, back.stderr)
+    const status = await app.ace([
+      'offline:on',
+      '--force',
+      '--redirect=https://status.example.org/',
+    ])
+    assert.equal(status.code, 0, status.stderr)
+    await waitFor302(client)
+  })
+})
+
+/**
+ * A redirect to another site still applies
+ */
+async function waitFor302(client: Client) {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const response = await client.get('/')
+    if (response.status === 302) {
+      if (response.headers.location !== 'https://status.example.org/') {
+        throw new Error(`redirected to ${response.headers.location}`)
+      }
+      return
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error('never redirected to the status page')
+}
