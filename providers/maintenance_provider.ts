@@ -114,12 +114,15 @@ export default class MaintenanceProvider {
     const manager = await this.app.container.make('maintenance.manager')
     await manager.sync.start()
     const gate = await this.app.container.make('maintenance.gate')
-    if (!manager.config.earlyAnswer) return
     const server = await this.app.container.make('server')
     const nodeServer = server.getNodeServer()
     if (!nodeServer) return
-    const { installEarlyAnswer } = await import('../src/early_answer.ts')
-    installEarlyAnswer(nodeServer, gate)
+    const { installEarlyAnswer, refuseUpgrades } = await import('../src/early_answer.ts')
+    const { CookieClient } = await import('@adonisjs/core/http')
+    const encryption = await this.app.container.make('encryption')
+    const cookies = new CookieClient(encryption.use())
+    refuseUpgrades(nodeServer, gate, (name, raw) => cookies.unsign(name, decodeURIComponent(raw)))
+    if (manager.config.earlyAnswer) installEarlyAnswer(nodeServer, gate)
   }
 
   async shutdown() {

@@ -8,6 +8,7 @@
  */
 
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
 import debug from './debug.ts'
 import type { MaintenanceGate } from './maintenance_gate.ts'
 
@@ -43,4 +44,39 @@ export function installEarlyAnswer(nodeServer: Server, gate: MaintenanceGate): b
     if (!answered) handle(req, res)
   })
   return true
+}
+
+/**
+ * Refuse protocol upgrades (WebSockets) the gate would not let through
+ * while the site is PENDING or OFFLINE: AdonisJS runs no middleware for
+ * them, so without this a WebSocket server attached to the app would
+ * keep working through OFFLINE. Wraps the server's emit of "upgrade", so
+ * it holds for listeners attached later too. `verify` unsigns a cookie
+ * as the app's response.cookie() signed it.
+ */
+export function refuseUpgrades(
+  nodeServer: Server,
+  gate: MaintenanceGate,
+  verify: (name: string, raw: string) => unknown
+) {
+  const emit = nodeServer.emit
+  nodeServer.emit = function (this: Server, event: string | symbol, ...args: any[]) {
+    if (event === 'upgrade' && gate.status !== 'online') {
+      const [req, socket] = args as [IncomingMessage, Duplex]
+      let allowed = false
+      try {
+        allowed = gate.allowsUpgrade(req, verify)
+      } catch (error) {
+        debug('upgrade check failed: %O', error)
+      }
+      if (!allowed) {
+        gate.stats.recordAnswered(gate.status)
+        socket.end(
+          'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nCache-Control: no-store\r\nContent-Length: 0\r\n\r\n'
+        )
+        return true
+      }
+    }
+    return emit.apply(this, [event, ...args] as Parameters<Server['emit']>)
+  } as Server['emit']
 }

@@ -16,7 +16,7 @@ import { AllowedPaths, rawPath } from './allowed_paths.ts'
 import { maintenanceAnswer, type PreparedAnswer } from './maintenance_answer.ts'
 import { IpAllowList } from './ip_allow_list.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
-import { loggedInBefore, readMarker, readSessionId } from './presence_marker.ts'
+import { MAX_COOKIE_LENGTH, loggedInBefore, readMarker, readSessionId } from './presence_marker.ts'
 import { RequestStats } from './request_stats.ts'
 import type { MaintenanceState } from './types.ts'
 import { hashSecret } from './utils.ts'
@@ -197,6 +197,29 @@ export class MaintenanceGate {
     return true
   }
 
+  /**
+   * Whether a protocol upgrade (WebSocket) may reach the app. AdonisJS
+   * runs no middleware for upgrades, so this decides alone, from what the
+   * raw request shows: an exempt path; while PENDING, a session cookie
+   * (the app's WebSocket handler authenticates it, as it does while
+   * ONLINE); while OFFLINE, a bypass cookie whose signature `verify`
+   * confirms. Allowed IPs are not honoured here: the trusted-proxy
+   * setting is not applied to upgrades.
+   */
+  allowsUpgrade(req: IncomingMessage, verify: (name: string, raw: string) => unknown): boolean {
+    const state = this.manager.state
+    if (state.status === 'online') return true
+    const snapshot = this.#snapshotOf(state)
+    if (this.paths.matches(rawPath(req.url ?? '/'))) return true
+    const cookies = parseCookies(req.headers.cookie)
+    const sessionCookie = this.options.sessionCookie
+    if (state.status === 'pending' && sessionCookie && cookies.has(sessionCookie)) return true
+    const raw = cookies.get(this.manager.config.bypassCookie)
+    if (!snapshot.bypassValue || !raw || raw.length > MAX_COOKIE_LENGTH) return false
+    const value = verify(this.manager.config.bypassCookie, raw)
+    return typeof value === 'string' && safeEqual(value, snapshot.bypassValue)
+  }
+
   #isSecretPath(snapshot: Snapshot, path: string) {
     return (
       snapshot.bypassValue !== null &&
@@ -323,6 +346,18 @@ export class MaintenanceGate {
     }
     return this.#snapshot
   }
+}
+
+/**
+ * The cookies of a raw Cookie header, by name (values left encoded)
+ */
+function parseCookies(header: string | undefined) {
+  const cookies = new Map<string, string>()
+  for (const pair of (header ?? '').split(';')) {
+    const index = pair.indexOf('=')
+    if (index > 0) cookies.set(pair.slice(0, index).trim(), pair.slice(index + 1).trim())
+  }
+  return cookies
 }
 
 /**
