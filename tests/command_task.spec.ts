@@ -16,7 +16,7 @@ test.group('CommandTask', () => {
     .with(['file', 'mysql', 'redis'] as const)
     .run(async ({ assert }, name) => {
       const [store] = await createStores(name)
-      const manager = createManager(store)
+      const manager = await createManager(store)
       let id: string
       {
         await using task = await CommandTask.start('import:users', { manager })
@@ -31,7 +31,7 @@ test.group('CommandTask', () => {
 
   test('run() records a failure and rethrows', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await assert.rejects(
       () =>
         CommandTask.run(
@@ -48,7 +48,7 @@ test.group('CommandTask', () => {
 
   test('refuses to start while PENDING or OFFLINE unless forced', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await store.touchSession('s1', 1, Date.now() + 60_000)
     await manager.activate()
     await assert.rejects(
@@ -66,7 +66,7 @@ test.group('CommandTask', () => {
 
   test('the heartbeat keeps a long task alive past its timeout', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     const task = await CommandTask.start('slow', { manager, timeout: 0.3 })
     await new Promise((resolve) => setTimeout(resolve, 700))
     const [running] = await store.runningTasks(Date.now())
@@ -78,7 +78,7 @@ test.group('CommandTask', () => {
 
   test('a malformed timeout is a clear error', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await assert.rejects(
       () => CommandTask.start('x', { manager, timeout: 'forever' }),
       'Invalid duration "forever" for CommandTask timeout. Use a number of seconds or a value such as "30s", "15m", "2h"'

@@ -28,7 +28,8 @@ import { FileStore } from '../src/stores/file.ts'
 import { DatabaseStore } from '../src/stores/database.ts'
 import { RedisStore } from '../src/stores/redis.ts'
 import { MemoryStore, MemoryBackend } from '../src/stores/memory.ts'
-import type { MaintenanceStoreContract, ResolvedMaintenanceConfig } from '../src/types.ts'
+import type { MaintenanceStoreContract } from '../src/types.ts'
+import { type ConfigOptions, resolveConfig } from './resolve_config.ts'
 
 export const BASE_URL = new URL('../tmp/', import.meta.url)
 
@@ -135,44 +136,22 @@ export async function createStores(
 }
 
 /**
- * The resolved config with short intervals for tests
+ * The config `defineConfig` resolves over one store, with a short refresh
+ * interval for tests
  */
-export function testConfig(
-  store: MaintenanceStoreContract,
-  overrides: Partial<ResolvedMaintenanceConfig> = {}
-): ResolvedMaintenanceConfig {
-  return {
-    default: 'test',
-    stores: { test: () => store },
-    lockFile: false,
-    refreshInterval: 100,
-    drainTimeout: null,
-    sessionIdleAge: 15 * 60 * 1000,
-    presenceInterval: 60_000,
-    taskTimeout: 60_000,
-    retryAfter: 60,
-    message: 'Back soon',
-    allowedPaths: [],
-    allow: [],
-    bypassCookie: 'site_maintenance_bypass',
-    earlyAnswer: true,
-    staticPage: false,
-    view: 'site_maintenance/page',
-    authSessionKey: 'auth_web',
-    onStoreError: 'last-known',
-    ...overrides,
-  }
+export function testConfig(store: MaintenanceStoreContract, overrides: ConfigOptions = {}) {
+  return resolveConfig(store, { refreshInterval: '100ms', ...overrides })
 }
 
 /**
  * A manager over a store, stopped after the test
  */
-export function createManager(
+export async function createManager(
   store: MaintenanceStoreContract,
-  overrides: Partial<ResolvedMaintenanceConfig> = {},
+  overrides: ConfigOptions = {},
   emitter?: { emit: (event: any, data: any) => any }
 ) {
-  const manager = new MaintenanceManager(testConfig(store, overrides), emitter as any)
+  const manager = new MaintenanceManager(await testConfig(store, overrides), emitter as any)
   getActiveTest()?.cleanup(() => manager.stop())
   return manager
 }

@@ -32,7 +32,7 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeout = 5000
 test.group('MaintenanceManager | transitions', () => {
   test('activate goes OFFLINE at once when nothing is running', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     const { changed, state, census } = await manager.activate({ message: 'Upgrade' })
     assert.isTrue(changed)
     assert.equal(state.status, 'offline')
@@ -43,7 +43,7 @@ test.group('MaintenanceManager | transitions', () => {
 
   test('activate goes PENDING with the deadline while sessions are active', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await store.touchSession('s1', 1, Date.now() + 60_000)
     const before = Date.now()
     const { state } = await manager.activate({ timeout: 30_000 })
@@ -55,7 +55,7 @@ test.group('MaintenanceManager | transitions', () => {
 
   test('the default deadline is the session idle age', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store, { sessionIdleAge: 42_000 })
+    const manager = await createManager(store, { sessionIdleAge: '42s' })
     await store.touchSession('s1', 1, Date.now() + 60_000)
     const { state } = await manager.activate()
     assert.closeTo(state.deadline! - state.since, 42_000, 5)
@@ -63,7 +63,7 @@ test.group('MaintenanceManager | transitions', () => {
 
   test('settle promotes PENDING once the drain ends, and only then', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await store.touchSession('s1', 1, Date.now() + 60_000)
     await manager.activate()
 
@@ -79,7 +79,7 @@ test.group('MaintenanceManager | transitions', () => {
 
   test('settle promotes PENDING when the deadline passes, sessions or not', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await store.touchSession('s1', 1, Date.now() + 60_000)
     await manager.activate({ timeout: 100 })
     await new Promise((resolve) => setTimeout(resolve, 150))
@@ -89,7 +89,7 @@ test.group('MaintenanceManager | transitions', () => {
 
   test('offline:on while PENDING keeps the drain; --force ends it', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await store.touchSession('s1', 1, Date.now() + 60_000)
     const first = await manager.activate({ message: 'first' })
     const again = await manager.activate({ message: 'second' })
@@ -104,7 +104,7 @@ test.group('MaintenanceManager | transitions', () => {
 
   test('deactivate returns to ONLINE from PENDING and OFFLINE', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await store.touchSession('s1', 1, Date.now() + 60_000)
     await manager.activate()
     const fromPending = await manager.deactivate()
@@ -118,7 +118,7 @@ test.group('MaintenanceManager | transitions', () => {
 
   test('the secret is stored as a hash only', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await manager.activate({ force: true, secret: 'let-me-in-please' })
     const raw = await readFile(join((store as any).directory, 'state.json'), 'utf8')
     assert.notInclude(raw, 'let-me-in-please')
@@ -127,7 +127,7 @@ test.group('MaintenanceManager | transitions', () => {
 
   test('allow entries are validated and normalised', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await assert.rejects(
       () => manager.activate({ allow: ['10.0.0.0/8', 'nope'] }),
       'Invalid --allow value "nope". Use an IP address or a CIDR range such as 203.0.113.0/24 or 2001:db8::/32'
@@ -139,7 +139,7 @@ test.group('MaintenanceManager | transitions', () => {
 
   test('retry accepts seconds or an HTTP date', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await manager.activate({ force: true, retryAfter: '2026-12-01T10:00:00Z' })
     assert.equal(manager.state.retryAfter, 'Tue, 01 Dec 2026 10:00:00 GMT')
     await manager.deactivate()
@@ -153,7 +153,7 @@ test.group('MaintenanceManager | events, log and lock file', () => {
   test('every transition emits its event once', async ({ assert }) => {
     const [store] = await createStores('file')
     const emitter = recorder()
-    const manager = createManager(store, {}, emitter)
+    const manager = await createManager(store, {}, emitter)
     await manager.refresh()
     await store.touchSession('s1', 1, Date.now() + 60_000)
     await manager.activate()
@@ -169,7 +169,7 @@ test.group('MaintenanceManager | events, log and lock file', () => {
   test('the lock file exists exactly while OFFLINE', async ({ assert }) => {
     const [store] = await createStores('file')
     const lockFile = join(await makeTempDir(), 'nested', 'down')
-    const manager = createManager(store, { lockFile })
+    const manager = await createManager(store, { lockFile })
     await store.touchSession('s1', 1, Date.now() + 60_000)
     await manager.activate()
     assert.isFalse(existsSync(lockFile), 'absent while PENDING')
@@ -183,7 +183,7 @@ test.group('MaintenanceManager | events, log and lock file', () => {
   test('the static page is written on the transition to OFFLINE', async ({ assert }) => {
     const [store] = await createStores('file')
     const staticPage = join(await makeTempDir(), 'public', 'maintenance', 'index.html')
-    const manager = createManager(store, { staticPage })
+    const manager = await createManager(store, { staticPage })
     await manager.activate({ force: true, message: 'Moving to <new> servers' })
     const html = await readFile(staticPage, 'utf8')
     assert.include(html, 'Moving to &lt;new&gt; servers')
@@ -192,7 +192,7 @@ test.group('MaintenanceManager | events, log and lock file', () => {
 
   test('a corrupt state keeps the last known state in the refresh loop', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store)
+    const manager = await createManager(store)
     await manager.activate({ force: true })
     await manager.start()
     const { writeFile } = await import('node:fs/promises')
@@ -209,9 +209,9 @@ test.group('MaintenanceManager | several instances', () => {
     .with(['file', 'pg', 'redis'] as const)
     .run(async ({ assert }, name) => {
       const [commandStore, appStore] = await createStores(name, 2)
-      const command = createManager(commandStore)
+      const command = await createManager(commandStore)
       const emitter = recorder()
-      const app = createManager(appStore, { refreshInterval: 50 }, emitter)
+      const app = await createManager(appStore, { refreshInterval: '50ms' }, emitter)
       await app.start()
 
       await commandStore.touchSession('s1', 1, Date.now() + 60_000)
@@ -231,7 +231,7 @@ test.group('MaintenanceManager | several instances', () => {
     .with(['file', 'sqlite', 'pg', 'mysql', 'redis'] as const)
     .run(async ({ assert }, name) => {
       const stores = await createStores(name, 6)
-      const managers = stores.map((store) => createManager(store))
+      const managers = await Promise.all(stores.map((store) => createManager(store)))
       await stores[0].touchSession('s1', 1, Date.now() + 60_000)
       const { state } = await managers[0].activate()
       await stores[0].dropSession('s1')
@@ -244,8 +244,8 @@ test.group('MaintenanceManager | several instances', () => {
     assert,
   }) => {
     const [writerStore, readerStore] = await createStores('redis', 2)
-    const writer = createManager(writerStore)
-    const reader = createManager(readerStore, { refreshInterval: 60_000 })
+    const writer = await createManager(writerStore)
+    const reader = await createManager(readerStore, { refreshInterval: '1m' })
     await reader.start()
     await writer.activate({ force: true })
     const elapsed = await waitUntil(() => reader.isOffline, 2000)
@@ -258,8 +258,8 @@ test.group('MaintenanceManager | several instances', () => {
     assert,
   }) => {
     const [writerStore, readerStore] = await createStores('file', 2)
-    const writer = createManager(writerStore)
-    const reader = createManager(readerStore, { refreshInterval: 60_000 })
+    const writer = await createManager(writerStore)
+    const reader = await createManager(readerStore, { refreshInterval: '1m' })
     await reader.start()
     await writer.activate({ force: true })
     const elapsed = await waitUntil(() => reader.isOffline, 2000)
@@ -272,7 +272,7 @@ test.group('MaintenanceManager | several instances', () => {
 test.group('MaintenanceManager | presence', () => {
   test('touchSession writes at most once per interval, stores only a hash', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store, { presenceInterval: 60_000 })
+    const manager = await createManager(store, { presenceInterval: '1m' })
     assert.isTrue(await manager.touchSession('raw-session-id', 7))
     assert.isFalse(await manager.touchSession('raw-session-id', 7))
     assert.equal(await store.countSessions(Date.now()), 1)
@@ -285,7 +285,7 @@ test.group('MaintenanceManager | presence', () => {
 
   test('a logout wins over the presence write of its login still in flight', async ({ assert }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store, { presenceInterval: 60_000 })
+    const manager = await createManager(store, { presenceInterval: '1m' })
     const touched = manager.touchSession('raw-session-id', 7)
     await manager.dropSession('raw-session-id')
     assert.isTrue(await touched)
@@ -296,7 +296,7 @@ test.group('MaintenanceManager | presence', () => {
     assert,
   }) => {
     const [store] = await createStores('file')
-    const manager = createManager(store, { presenceInterval: 60_000 })
+    const manager = await createManager(store, { presenceInterval: '1m' })
     await manager.dropSession('raw-session-id')
     assert.isFalse(await manager.touchSession('raw-session-id', 7))
     assert.equal(await store.countSessions(Date.now()), 0)

@@ -134,7 +134,7 @@ async function soak(database: DatabaseName): Promise<SoakReport> {
     }
   })()
   const managerFlips: SoakReport['managerFlips'] = { on: 0, off: 0, failed: [] }
-  const manager = createManager(app.store)
+  const manager = await createManager(app.store)
   const managerFlipping = (async () => {
     for (let on = false; Date.now() < until; on = !on) {
       await sleep(MANAGER_FLIP_MS)
