@@ -12,7 +12,7 @@ import { rm } from 'node:fs/promises'
 import type { Database } from '@adonisjs/lucid/database'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { DatabaseStore } from '../src/stores/database.ts'
-import { benchConfig } from './lib/config.ts'
+import { resolveConfig } from '../tests/resolve_config.ts'
 import {
   type BenchDatabase,
   type TableNames,
@@ -227,7 +227,7 @@ export async function censusOn(connection: BenchDatabase, quick: boolean): Promi
      * Steady state: the sweep ran less than a minute ago
      */
     const store = new DatabaseStore(db.connection(connection), options)
-    const manager = new MaintenanceManager(benchConfig(store))
+    const manager = new MaintenanceManager(await resolveConfig(store))
     await store.countSessions(Date.now())
     const counts: number[] = []
     const tasks: number[] = []

@@ -16,8 +16,8 @@ import { fileURLToPath } from 'node:url'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { FileStore } from '../src/stores/file.ts'
 import { freePort } from '../tests/free_port.ts'
+import { resolveConfig } from '../tests/resolve_config.ts'
 import { type AppEnv, AppInstance } from './lib/app.ts'
-import { benchConfig } from './lib/config.ts'
 import { cpuMicroseconds, onCpu, type Pinning, pinning } from './lib/cpu.ts'
 import { type LoadResult, load, loader } from './lib/load.ts'
 import { interval95, log, median, round, sleep } from './lib/stats.ts'
@@ -336,7 +336,7 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
   const stateDir = join(directory, 'state')
   const store = new FileStore(stateDir)
   const manager = new MaintenanceManager(
-    benchConfig(store, { lockFile: join(directory, 'down-bench') })
+    await resolveConfig(store, { lockFile: join(directory, 'down-bench') })
   )
   const app = (port: number, withMaintenance: boolean, tag: string, extra: AppEnv = {}) =>
     new AppInstance(

@@ -17,8 +17,8 @@ import { DatabaseStore } from '../src/stores/database.ts'
 import { FileStore } from '../src/stores/file.ts'
 import { RedisStore } from '../src/stores/redis.ts'
 import type { MaintenanceStoreContract } from '../src/types.ts'
+import { resolveConfig } from '../tests/resolve_config.ts'
 import { type AppEnv, AppInstance, ace } from './lib/app.ts'
-import { benchConfig } from './lib/config.ts'
 import { createDatabase, createTables, dropTables, tableNames } from './lib/databases.ts'
 import { log, round, sleep, summarise } from './lib/stats.ts'
 
@@ -161,7 +161,7 @@ async function backend(store: PropagationStore, directory: string) {
     }
   }
   const manager = new MaintenanceManager(
-    benchConfig(instance, { lockFile: join(directory, 'down-bench') })
+    await resolveConfig(instance, { lockFile: join(directory, 'down-bench') })
   )
   return { env, cleanup, manager }
 }
