@@ -42,7 +42,7 @@ export const E_STORE_UNAVAILABLE = createError<[string, string]>(
  * The stored state cannot be parsed. Never read as ONLINE.
  */
 export const E_CORRUPT_STATE = createError<[string, string]>(
-  'The maintenance state in %s is corrupt (%s). Fix or delete it, then run "node ace offline:off" or "node ace offline:on"',
+  'The maintenance state in %s is corrupt (%s). "node ace offline:off" or "node ace offline:on --force" replaces it',
   'E_CORRUPT_STATE'
 )
 

@@ -242,21 +242,36 @@ export class MaintenanceManager {
   /**
    * Read-modify-write through compare-and-set, retried when another
    * writer got there first. `mutate` returns null for "nothing to do".
+   * A corrupt record throws, unless the caller asked to replace it
+   * (`replaceCorrupt`): `mutate` then gets `corrupt` true and an ONLINE
+   * state at the revision the store still knows.
    */
   async #transition(
-    mutate: (current: MaintenanceState) => Promise<MaintenanceState | null>
+    options: { replaceCorrupt?: boolean },
+    mutate: (current: MaintenanceState, corrupt: boolean) => Promise<MaintenanceState | null>
   ): Promise<{ changed: boolean; state: MaintenanceState }> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const current = (await this.store.read()) ?? initialState()
-      const next = await mutate(current)
+      const read = await this.#readForWrite(!!options.replaceCorrupt)
+      if (!read) continue
+      const { current, corrupt } = read
+      const next = await mutate(current, corrupt !== null)
       if (!next) {
         await this.#apply(current)
         await this.#reconcile()
         return { changed: false, state: this.#state }
       }
       next.revision = current.revision + 1
-      if (await this.store.compareAndSet(next, current.revision)) {
-        this.logger?.info(describeTransition(current, next))
+      const written = corrupt
+        ? await this.store.replaceCorrupt!(next, corrupt.record)
+        : await this.store.compareAndSet(next, current.revision)
+      if (written) {
+        if (corrupt) {
+          this.logger?.warn(
+            `site-maintenance: replaced a corrupt state record with ${next.status.toUpperCase()}${next.requestedBy ? ` by ${next.requestedBy}` : ''}. ${corrupt.error.message}. It read: ${JSON.stringify(corrupt.record.data.slice(0, 200))}`
+          )
+        } else {
+          this.logger?.info(describeTransition(current, next))
+        }
         await this.#apply(next)
         await this.#reconcile()
         return { changed: true, state: next }
@@ -267,6 +282,35 @@ export class MaintenanceManager {
   }
 
   /**
+   * The state a transition starts from. With `replaceCorrupt`, a corrupt
+   * record comes back as `corrupt` (with the revision the store still
+   * knows), provided the store can replace it; null when it vanished
+   * between the two reads.
+   */
+  async #readForWrite(replaceCorrupt: boolean) {
+    try {
+      const current = (await this.store.read()) ?? initialState()
+      return { current, corrupt: null }
+    } catch (error) {
+      const store = this.store
+      if (
+        !replaceCorrupt ||
+        !(error instanceof errors.E_CORRUPT_STATE) ||
+        !store.readRaw ||
+        !store.replaceCorrupt
+      ) {
+        throw error
+      }
+      const record = await store.readRaw()
+      if (!record) return null
+      return {
+        current: { ...initialState(), revision: record.revision },
+        corrupt: { record, error: error as Error },
+      }
+    }
+  }
+
+  /**
    * Take the site down: OFFLINE at once when forced or nothing is running,
    * PENDING with a deadline otherwise
    */
@@ -274,8 +318,13 @@ export class MaintenanceManager {
     const settings = validateActivateOptions(options, this.config)
     let census: Census | null = null
 
-    const result = await this.#transition(async (current) => {
-      if (current.status === 'offline') return null
+    /**
+     * A forced activation states the outcome wanted: it replaces a
+     * corrupt record. Without --force it stays an error.
+     */
+    const replaceCorrupt = !!options.force
+    const result = await this.#transition({ replaceCorrupt }, async (current, corrupt) => {
+      if (!corrupt && current.status === 'offline') return null
       if (current.status === 'pending' && !options.force) return null
 
       const now = Date.now()
@@ -303,11 +352,12 @@ export class MaintenanceManager {
   }
 
   /**
-   * Bring the site back from PENDING or OFFLINE
+   * Bring the site back from PENDING or OFFLINE, or from a corrupt record
+   * (replaced, and logged at warn)
    */
   async deactivate(options: { requestedBy?: string } = {}): Promise<TransitionResult> {
-    const result = await this.#transition(async (current) => {
-      if (current.status === 'online') return null
+    const result = await this.#transition({ replaceCorrupt: true }, async (current, corrupt) => {
+      if (!corrupt && current.status === 'online') return null
       return {
         ...initialState(),
         since: Date.now(),
@@ -324,7 +374,7 @@ export class MaintenanceManager {
    */
   async settle(): Promise<{ state: MaintenanceState; census: Census | null }> {
     let census: Census | null = null
-    const { state } = await this.#transition(async (current) => {
+    const { state } = await this.#transition({}, async (current) => {
       if (current.status !== 'pending') return null
       const now = Date.now()
       if (current.deadline === null || now < current.deadline) {

@@ -88,6 +88,21 @@ export interface Census {
 }
 
 /**
+ * A state record as stored, before parsing
+ */
+export interface RawStateRecord {
+  /**
+   * The record as stored
+   */
+  data: string
+  /**
+   * The revision a replacement continues from: the one the store keeps
+   * beside the record, or the one still legible in it; 0 when unknown
+   */
+  revision: number
+}
+
+/**
  * The contract every store implements. State writes are compare-and-set on
  * `revision`; census writes are idempotent upserts.
  */
@@ -107,6 +122,20 @@ export interface MaintenanceStoreContract {
    * (0 when no record exists). Returns false when another writer won.
    */
   compareAndSet(next: MaintenanceState, expectedRevision: number): Promise<boolean>
+
+  /**
+   * The state record unparsed; `null` when none was ever written. What a
+   * writer reads when `read()` throws E_CORRUPT_STATE (a store without it
+   * cannot have a corrupt record replaced by `offline:off`)
+   */
+  readRaw?(): Promise<RawStateRecord | null>
+
+  /**
+   * Write `next` over a corrupt record, only if the stored record is still
+   * exactly `record.data`: the compare-and-set of a record with no
+   * readable revision. Returns false when another writer changed it.
+   */
+  replaceCorrupt?(next: MaintenanceState, record: RawStateRecord): Promise<boolean>
 
   /**
    * Record that a logged-in session is alive until `expiresAt`

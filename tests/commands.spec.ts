@@ -22,6 +22,16 @@ function json(stdout: string) {
   return JSON.parse(line!)
 }
 
+/**
+ * The messages the app logger wrote at warn (JSON lines)
+ */
+function warnings(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{"level":40'))
+    .map((line) => JSON.parse(line).msg)
+}
+
 test.group('Ace commands (real processes) | every store', () => {
   test('{$self}: offline:on with nothing running goes OFFLINE at once, offline:off back ONLINE')
     .with(STORES)
@@ -297,6 +307,51 @@ test.group('Ace commands (real processes) | bad input', () => {
       onStoreError: 'last-known',
       lockFilePresent: true,
     })
+  })
+})
+
+test.group('Ace commands (real processes) | corrupt state', () => {
+  test('offline:off and offline:on --force replace a corrupt state file; the others refuse', async ({
+    assert,
+  }) => {
+    const app = await createFixtureApp('file')
+    const { mkdir, readFile } = await import('node:fs/promises')
+    const stateFile = `${app.env.MAINTENANCE_DIR}/state.json`
+    await mkdir(app.env.MAINTENANCE_DIR, { recursive: true })
+    await writeFile(stateFile, '{"status": "offl')
+
+    const status = await app.ace(['offline:status'])
+    assert.equal(status.code, 1)
+    assert.include(
+      status.stderr,
+      '"node ace offline:off" or "node ace offline:on --force" replaces it'
+    )
+    const on = await app.ace(['offline:on'])
+    assert.equal(on.code, 1)
+    assert.include(on.stderr, 'is corrupt')
+    assert.equal(await readFile(stateFile, 'utf8'), '{"status": "offl', 'refused, untouched')
+
+    const forced = await app.ace(['offline:on', '--force'])
+    assert.equal(forced.code, 0, forced.stderr)
+    const [replaced] = warnings(forced.stdout)
+    assert.match(replaced, /^site-maintenance: replaced a corrupt state record with OFFLINE by /)
+    assert.include(replaced, `${stateFile} is corrupt (`)
+    assert.include(replaced, `It read: ${JSON.stringify('{"status": "offl')}`)
+    assert.include(forced.stdout, 'The site is OFFLINE')
+    assert.equal((await app.store.read())!.status, 'offline')
+    assert.isTrue(existsSync(app.lockFile))
+
+    await writeFile(stateFile, 'garbage')
+    const off = await app.ace(['offline:off'])
+    assert.equal(off.code, 0, off.stderr)
+    assert.match(warnings(off.stdout)[0], /with ONLINE by .+ is corrupt .+ It read: "garbage"$/)
+    assert.include(off.stdout, 'The site is ONLINE')
+    assert.equal((await app.store.read())!.status, 'online')
+    assert.isFalse(existsSync(app.lockFile))
+
+    const after = await app.ace(['offline:status'])
+    assert.equal(after.code, 0, after.stderr)
+    assert.match(after.stdout, /^Status: ONLINE/m)
   })
 })
 

@@ -20,6 +20,7 @@ import type {
   DatabaseStoreOptions,
   MaintenanceState,
   MaintenanceStoreContract,
+  RawStateRecord,
   TaskRecord,
 } from '../types.ts'
 
@@ -179,7 +180,6 @@ export class DatabaseStore implements MaintenanceStoreContract {
      */
     this.#cached = null
     return this.#guard(async () => {
-      const data = JSON.stringify(next)
       if (expectedRevision === 0) {
         /**
          * First write: make sure the row exists at revision 0, then take it
@@ -193,13 +193,40 @@ export class DatabaseStore implements MaintenanceStoreContract {
           .onConflict('id')
           .ignore()
       }
-      const updated = await this.client
-        .from(this.stateTable)
-        .where('id', 1)
-        .where('revision', expectedRevision)
-        .update({ revision: next.revision, data, updated_at: Date.now() })
-      return affected(updated) === 1
+      return this.#update(next, expectedRevision)
     })
+  }
+
+  /**
+   * The guarded UPDATE of every state write: the row must still be at
+   * `revision` (and hold `data`, when given)
+   */
+  async #update(next: MaintenanceState, revision: number, data?: string) {
+    const query = this.client.from(this.stateTable).where('id', 1).where('revision', revision)
+    if (data !== undefined) query.where('data', data)
+    const updated = await query.update({
+      revision: next.revision,
+      data: JSON.stringify(next),
+      updated_at: Date.now(),
+    })
+    return affected(updated) === 1
+  }
+
+  async readRaw(): Promise<RawStateRecord | null> {
+    const row = await this.#guard(() =>
+      this.client.from(this.stateTable).where('id', 1).select('data', 'revision').first()
+    )
+    if (!row || Number(row.revision) === 0) return null
+    return { data: String(row.data), revision: Number(row.revision) }
+  }
+
+  /**
+   * The revision column is intact when the data is not: the same guarded
+   * UPDATE as every write, which must also find the same data
+   */
+  async replaceCorrupt(next: MaintenanceState, record: RawStateRecord) {
+    this.#cached = null
+    return this.#guard(() => this.#update(next, record.revision, record.data))
   }
 
   async touchSession(key: string, userId: string | number | null, expiresAt: number) {

@@ -14,7 +14,12 @@ import debug from '../debug.ts'
 import * as errors from '../errors.ts'
 import { writeAtomic } from '../write_atomic.ts'
 import { parseState } from '../state.ts'
-import type { MaintenanceState, MaintenanceStoreContract, TaskRecord } from '../types.ts'
+import type {
+  MaintenanceState,
+  MaintenanceStoreContract,
+  RawStateRecord,
+  TaskRecord,
+} from '../types.ts'
 
 /**
  * The embedded default store: one JSON state file and two directories of
@@ -38,14 +43,17 @@ export class FileStore implements MaintenanceStoreContract {
   }
 
   async read(): Promise<MaintenanceState | null> {
-    let contents: string
+    const contents = await this.#readContents()
+    return contents === null ? null : parseState(contents, this.statePath)
+  }
+
+  async #readContents(): Promise<string | null> {
     try {
-      contents = await readFile(this.statePath, 'utf8')
+      return await readFile(this.statePath, 'utf8')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
       throw new errors.E_STORE_UNAVAILABLE([this.name, (error as Error).message])
     }
-    return parseState(contents, this.statePath)
   }
 
   /**
@@ -53,11 +61,32 @@ export class FileStore implements MaintenanceStoreContract {
    * process is taken over once it is older than a few seconds.
    */
   async compareAndSet(next: MaintenanceState, expectedRevision: number): Promise<boolean> {
+    return this.#writeIf(next, async () => {
+      const current = await this.read()
+      return (current?.revision ?? 0) === expectedRevision
+    })
+  }
+
+  /**
+   * The revision lives inside the file: a damaged one keeps it when it is
+   * still legible (a truncated write, a bad hand edit), else 0
+   */
+  async readRaw(): Promise<RawStateRecord | null> {
+    const data = await this.#readContents()
+    if (data === null) return null
+    const revision = Number(/"revision"\s*:\s*(\d+)/.exec(data)?.[1] ?? 0)
+    return { data, revision: Number.isSafeInteger(revision) ? revision : 0 }
+  }
+
+  async replaceCorrupt(next: MaintenanceState, record: RawStateRecord): Promise<boolean> {
+    return this.#writeIf(next, async () => (await this.#readContents()) === record.data)
+  }
+
+  async #writeIf(next: MaintenanceState, check: () => Promise<boolean>): Promise<boolean> {
     await mkdir(this.directory, { recursive: true })
     await this.#acquire()
     try {
-      const current = await this.read()
-      if ((current?.revision ?? 0) !== expectedRevision) return false
+      if (!(await check())) return false
       await writeAtomic(this.statePath, JSON.stringify(next, null, 2) + '\n')
       return true
     } finally {

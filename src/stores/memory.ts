@@ -9,7 +9,12 @@
 
 import debug from '../debug.ts'
 import { parseState } from '../state.ts'
-import type { MaintenanceState, MaintenanceStoreContract, TaskRecord } from '../types.ts'
+import type {
+  MaintenanceState,
+  MaintenanceStoreContract,
+  RawStateRecord,
+  TaskRecord,
+} from '../types.ts'
 
 /**
  * What the memory stores of one `stores.memory()` config share, as the
@@ -60,6 +65,15 @@ export class MemoryStore implements MaintenanceStoreContract {
     this.backend.state = { revision: next.revision, data: JSON.stringify(next) }
     this.#announce()
     return true
+  }
+
+  async readRaw(): Promise<RawStateRecord | null> {
+    return this.backend.state && { ...this.backend.state }
+  }
+
+  async replaceCorrupt(next: MaintenanceState, record: RawStateRecord) {
+    if (this.backend.state?.data !== record.data) return false
+    return this.compareAndSet(next, this.backend.state.revision)
   }
 
   async touchSession(key: string, _userId: string | number | null, expiresAt: number) {

@@ -13,6 +13,7 @@ import { parseState } from '../state.ts'
 import type {
   MaintenanceState,
   MaintenanceStoreContract,
+  RawStateRecord,
   RedisStoreOptions,
   TaskRecord,
 } from '../types.ts'
@@ -24,6 +25,16 @@ import type {
 const COMPARE_AND_SET = `
 local current = tonumber(redis.call('HGET', KEYS[1], 'revision') or '0')
 if current ~= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'revision', ARGV[3], 'data', ARGV[1])
+redis.call('PUBLISH', KEYS[2], ARGV[3])
+return 1
+`
+
+/**
+ * The same write over a corrupt record, only while it is still the same
+ */
+const REPLACE_CORRUPT = `
+if redis.call('HGET', KEYS[1], 'data') ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], 'revision', ARGV[3], 'data', ARGV[1])
 redis.call('PUBLISH', KEYS[2], ARGV[3])
 return 1
@@ -79,14 +90,35 @@ export class RedisStore implements MaintenanceStoreContract {
   }
 
   async compareAndSet(next: MaintenanceState, expectedRevision: number) {
+    return this.#write(COMPARE_AND_SET, next, String(expectedRevision))
+  }
+
+  async readRaw(): Promise<RawStateRecord | null> {
+    const [revision, data] = await this.#guard(() =>
+      this.#connection.hmget(this.#keys.state, 'revision', 'data')
+    )
+    if (data === null) return null
+    const number = Number(revision)
+    return { data, revision: Number.isSafeInteger(number) && number > 0 ? number : 0 }
+  }
+
+  async replaceCorrupt(next: MaintenanceState, record: RawStateRecord) {
+    return this.#write(REPLACE_CORRUPT, next, record.data)
+  }
+
+  /**
+   * Runs one of the two write scripts: the new state, then what the
+   * stored record must still be (its revision, or its data)
+   */
+  async #write(script: string, next: MaintenanceState, expected: string) {
     const result = await this.#guard(() =>
       this.#connection.eval(
-        COMPARE_AND_SET,
+        script,
         2,
         this.#keys.state,
         this.#keys.channel,
         JSON.stringify(next),
-        String(expectedRevision),
+        expected,
         String(next.revision)
       )
     )

@@ -8,6 +8,7 @@
  */
 
 import { test } from '@japa/runner'
+import * as errors from '../../src/errors.ts'
 import { initialState } from '../../src/state.ts'
 import type { MaintenanceState, TaskRecord } from '../../src/types.ts'
 import { CONTRACT_STORES, createStores } from '../helpers.ts'
@@ -71,6 +72,38 @@ test.group('Store contract', () => {
       assert.equal(results.filter(Boolean).length, 1)
       const winner = results.indexOf(true)
       assert.equal((await stores[0].read())!.message, `writer ${winner}`)
+    })
+
+  test('{$self} store: a corrupt record is replaced once, only while it is the same record')
+    .with(CONTRACT_STORES)
+    .run(async ({ assert }, name) => {
+      const stores = await createStores(name, 4)
+      const [store] = stores
+      const bogus = { ...stateAt(3), status: 'bogus' } as unknown as MaintenanceState
+      assert.isTrue(await store.compareAndSet(bogus, 0))
+      await assert.rejects(() => store.read(), errors.E_CORRUPT_STATE as any)
+
+      const record = (await store.readRaw!())!
+      assert.include(record.data, '"bogus"')
+      assert.equal(record.revision, 3, 'the revision is still known')
+      const other = { ...record, data: record.data.replace('bogus', 'bogux') }
+      assert.isFalse(await store.replaceCorrupt!(stateAt(4, 'online'), other))
+
+      const results = await Promise.all(
+        stores.map((each, index) =>
+          each.replaceCorrupt!({ ...stateAt(4, 'online'), message: `writer ${index}` }, record)
+        )
+      )
+      assert.equal(results.filter(Boolean).length, 1, 'one writer replaces it')
+      const state = (await store.read())!
+      assert.equal(state.status, 'online')
+      assert.equal(state.revision, 4)
+      assert.equal(state.message, `writer ${results.indexOf(true)}`)
+      assert.isFalse(
+        await store.replaceCorrupt!(stateAt(5), record),
+        'a valid record is never replaced as corrupt'
+      )
+      assert.isTrue(await store.compareAndSet(stateAt(5), 4), 'revisions go on from there')
     })
 
   test('{$self} store: counts live sessions, forgets dropped and expired ones')
