@@ -7,11 +7,14 @@
  * file that was distributed with this source code.
  */
 
+import { randomBytes } from 'node:crypto'
 import { isAbsolute } from 'node:path'
 import { BaseCommand, args, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import {
+  HAPROXY_LUA_FILE,
   WEB_SERVERS,
+  WEB_SERVER_COOKIE,
   renderHaproxyLua,
   renderSnippet,
   type WebServer,
@@ -55,14 +58,23 @@ export default class OfflineSnippet extends BaseCommand {
   declare allowedPath?: string[]
 
   @flags.string({
-    description: 'Plain bypass cookie as name=value (the server compares the value as is)',
+    description:
+      'Bypass secret shared with offline:on --secret (32+ random letters, digits, - and _); give it empty to generate one',
+    allowEmptyValue: true,
+  })
+  declare secret?: string
+
+  @flags.string({
+    description: `Name of the web server's plain bypass cookie, set by /<secret> (default: ${WEB_SERVER_COOKIE})`,
   })
   declare bypassCookie?: string
 
   @flags.string({ description: `Retry-After, in seconds (default: ${defaults.retryAfter})` })
   declare retry?: string
 
-  @flags.string({ description: 'HAProxy: where the Lua file is installed' })
+  @flags.string({
+    description: `HAProxy: where the Lua file is installed (default: ${HAPROXY_LUA_FILE})`,
+  })
   declare luaFile?: string
 
   @flags.boolean({ description: 'HAProxy: print the Lua file (for lua-load) instead' })
@@ -98,16 +110,20 @@ export default class OfflineSnippet extends BaseCommand {
       if (this.retry !== undefined && !/^\d+$/.test(this.retry)) {
         throw new Error(`Invalid --retry value "${this.retry}". Use a number of seconds`)
       }
-      let bypassCookie: { name: string; value: string } | null = null
-      if (this.bypassCookie !== undefined) {
-        const separator = this.bypassCookie.indexOf('=')
-        if (separator < 1) {
-          throw new Error(`Invalid --bypass-cookie value "${this.bypassCookie}". Use name=value`)
-        }
-        bypassCookie = {
-          name: this.bypassCookie.slice(0, separator),
-          value: this.bypassCookie.slice(separator + 1),
-        }
+      if (this.bypassCookie !== undefined && this.bypassCookie.includes('=')) {
+        throw new Error(
+          `--bypass-cookie takes only the cookie name now: its value is derived from --secret`
+        )
+      }
+      if (this.bypassCookie !== undefined && this.secret === undefined) {
+        throw new Error('--bypass-cookie needs --secret (give it empty to generate one)')
+      }
+      let secret = this.secret
+      if (secret === '') {
+        secret = randomBytes(32).toString('base64url')
+        process.stderr.write(
+          `Bypass secret (shown once): ${secret}\nVisit /<secret> to pass; use the same secret for the app: node ace offline:on --secret=${secret}\n`
+        )
       }
       const snippet = renderSnippet(this.server as WebServer, {
         lockFile: this.#appPath(this.lockFile ?? defaults.lockFile),
@@ -117,9 +133,9 @@ export default class OfflineSnippet extends BaseCommand {
         allow: this.allow,
         trustedProxies: this.trustedProxy,
         allowedPaths: this.allowedPath,
-        bypassCookie,
+        bypass: secret === undefined ? null : { secret, cookie: this.bypassCookie },
         retryAfter: this.retry === undefined ? undefined : Number(this.retry),
-        luaFile: this.luaFile,
+        luaFile: this.#appPath(this.luaFile ?? HAPROXY_LUA_FILE),
       })
       process.stdout.write(snippet)
     } catch (error) {

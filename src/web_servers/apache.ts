@@ -54,9 +54,12 @@ export function renderApache(options: ResolvedWebServerOptions): string {
     `RewriteCond %{REQUEST_URI} !^${prefix.replaceAll('.', '\\.')}`,
     ...options.allowedPaths.map((path) => `RewriteCond %{REQUEST_URI} !=${path}`)
   )
-  if (options.bypassCookie) {
-    const { name, value } = options.bypassCookie
-    lines.push(`RewriteCond %{HTTP_COOKIE} !(^|[;,]\\s*)${name}=${value}([;,]|$)`)
+  if (options.bypass) {
+    const { path, cookie, value } = options.bypass
+    lines.push(
+      `RewriteCond %{REQUEST_URI} !=${path}`,
+      `RewriteCond %{HTTP_COOKIE} !(^|[;,]\\s*)${cookie}=${value}([;,]|$)`
+    )
   }
   if (options.allow.length) {
     const tests = options.allow.map((range) => `-R '${range}'`).join(' || ')
@@ -69,6 +72,13 @@ export function renderApache(options: ResolvedWebServerOptions): string {
     `ErrorDocument 503 ${prefix}index.html`,
     `Header always set Retry-After "${options.retryAfter}" ${headerCondition}`,
     `Header always set Cache-Control "no-store" ${headerCondition}`,
+    ...(options.bypass
+      ? [
+          '',
+          '# The secret URL reaches the app (which sets its own cookie) and gets the web-server cookie',
+          `Header always add Set-Cookie "${options.bypass.setCookie}" "expr=%{REQUEST_URI} == '${options.bypass.path}'"`,
+        ]
+      : []),
     '',
     '# Assets of the page, served from disk (never proxied)',
     `Alias ${prefix} ${options.pageDir}${prefix}`,

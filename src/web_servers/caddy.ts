@@ -82,7 +82,8 @@ function celString(regex: string) {
  */
 export function renderCaddy(options: ResolvedWebServerOptions): string {
   const prefix = options.assetsPrefix
-  const exempt = options.allowedPaths.map(escapeRegex).join('|')
+  const proxied = [...options.allowedPaths, ...(options.bypass ? [options.bypass.path] : [])]
+  const exempt = proxied.map(escapeRegex).join('|')
   const lines: string[] = [
     '# site-maintenance: answer 503 with the maintenance page while the lock file exists.',
     '# Import inside a site block; it provides the reverse_proxy to the app.',
@@ -101,12 +102,12 @@ export function renderCaddy(options: ResolvedWebServerOptions): string {
     '\t}',
     `\tnot path ${prefix}*`
   )
-  if (options.allowedPaths.length) {
+  if (proxied.length) {
     lines.push(`\tnot path_regexp ^(${exempt})$`)
   }
-  if (options.bypassCookie) {
-    const { name, value } = options.bypassCookie
-    lines.push(`\tnot expression {http.request.cookie.${name}} == "${value}"`)
+  if (options.bypass) {
+    const { cookie, value } = options.bypass
+    lines.push(`\tnot expression {http.request.cookie.${cookie}} == "${value}"`)
   }
   if (options.allow.length && !options.trustedProxies.length) {
     lines.push(`\tnot remote_ip ${options.allow.join(' ')}`)
@@ -140,14 +141,18 @@ export function renderCaddy(options: ResolvedWebServerOptions): string {
     `\troot * ${options.pageDir}`,
     '\tfile_server',
     '}',
-    ...options.allowedPaths.map(
+    ...proxied.map(
       (path, index) => `@site_maintenance_path_${index} path_regexp ^${escapeRegex(path)}$`
     ),
     'handle {',
-    ...options.allowedPaths.map(
-      (path, index) => `\trewrite @site_maintenance_path_${index} ${path}?{query}`
-    )
+    ...proxied.map((path, index) => `\trewrite @site_maintenance_path_${index} ${path}?{query}`)
   )
+  if (options.bypass) {
+    lines.push(
+      '\t# The secret URL reaches the app (which sets its own cookie) and gets the web-server cookie',
+      `\theader @site_maintenance_path_${proxied.length - 1} +Set-Cookie "${options.bypass.setCookie}"`
+    )
+  }
   if (options.trustedProxies.length) {
     lines.push(
       `\treverse_proxy ${options.upstream} {`,

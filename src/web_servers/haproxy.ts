@@ -216,13 +216,19 @@ export function renderHaproxy(options: ResolvedWebServerOptions): string {
 
   const conditions: string[] = []
   lines.push('')
-  if (options.allowedPaths.length) {
-    lines.push(`acl site_maintenance_exempt path ${options.allowedPaths.join(' ')}`)
+  const exempt = [...options.allowedPaths, ...(options.bypass ? [options.bypass.path] : [])]
+  if (exempt.length) {
+    lines.push(`acl site_maintenance_exempt path ${exempt.join(' ')}`)
     conditions.push('!site_maintenance_exempt')
   }
-  if (options.bypassCookie) {
-    const { name, value } = options.bypassCookie
-    lines.push(`acl site_maintenance_bypass req.cook(${name}) -m str ${value}`)
+  if (options.bypass) {
+    const { path, cookie, value, setCookie } = options.bypass
+    lines.push(
+      `acl site_maintenance_bypass req.cook(${cookie}) -m str ${value}`,
+      '# The secret URL reaches the app (which sets its own cookie) and gets the web-server cookie',
+      `http-request set-var(txn.site_maintenance_grant) bool(true) if { path ${path} }`,
+      `http-after-response add-header Set-Cookie "${setCookie}" if { var(txn.site_maintenance_grant) -m bool }`
+    )
     conditions.push('!site_maintenance_bypass')
   }
   if (options.allow.length) {

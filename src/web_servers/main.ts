@@ -17,6 +17,12 @@ import type { ResolvedWebServerOptions, WebServerOptions } from './options.ts'
 
 export { renderHaproxyLua } from './haproxy.ts'
 export { APACHE_MODULES } from './apache.ts'
+export {
+  HAPROXY_LUA_FILE,
+  WEB_SERVER_COOKIE,
+  WEB_SERVER_COOKIE_AGE,
+  webServerBypassValue,
+} from './options.ts'
 export type { WebServerOptions, ResolvedWebServerOptions } from './options.ts'
 
 /**

@@ -86,6 +86,18 @@ export function renderNginx(options: ResolvedWebServerOptions): string {
     )
   }
 
+  if (options.bypass) {
+    lines.push(
+      '',
+      '# The secret URL: reaches the app (which sets its own cookie) and gets the web-server cookie',
+      `location = ${options.bypass.path} {`,
+      `    add_header Set-Cookie "${options.bypass.setCookie}" always;`,
+      `    proxy_pass ${upstream}${options.bypass.path};`,
+      ...proxyHeaders('    '),
+      '}'
+    )
+  }
+
   const refuse = options.allow.length ? `rewrite ^ ${GATE_LOCATION} last;` : 'return 503;'
   lines.push(
     '',
@@ -98,9 +110,9 @@ export function renderNginx(options: ResolvedWebServerOptions): string {
     '        set $site_maintenance on;',
     '    }'
   )
-  if (options.bypassCookie) {
+  if (options.bypass) {
     lines.push(
-      `    if ($cookie_${options.bypassCookie.name} = "${options.bypassCookie.value}") {`,
+      `    if ($cookie_${options.bypass.cookie} = "${options.bypass.value}") {`,
       '        set $site_maintenance "";',
       '    }'
     )

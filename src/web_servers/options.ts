@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { isAbsolute } from 'node:path'
 import ipaddr from 'ipaddr.js'
@@ -66,10 +67,14 @@ export type WebServerOptions = {
   trustedProxies?: string[]
 
   /**
-   * A plain cookie whose value lets a request through. Web servers cannot
-   * verify a signed cookie, so this is a separate plain value.
+   * The bypass secret, the same one given to `offline:on --secret`: 32 to
+   * 128 random letters, digits, `_` or `-`. Visiting `/<secret>` reaches
+   * the app, which sets its own signed cookie, and the web server adds its
+   * plain cookie (`cookie`, `site_maintenance_ws` by default), whose value
+   * is derived from the secret (`webServerBypassValue()`). Web servers
+   * cannot verify a signed cookie, so they compare that value as is.
    */
-  bypassCookie?: { name: string; value: string } | null
+  bypass?: { secret: string; cookie?: string } | null
 
   /**
    * HAProxy only: where the Lua file of `renderHaproxyLua()` is installed
@@ -91,8 +96,44 @@ export type ResolvedWebServerOptions = {
   assetsPrefix: string
   allow: string[]
   trustedProxies: string[]
-  bypassCookie: { name: string; value: string } | null
+  bypass: {
+    /**
+     * `/<secret>`
+     */
+    path: string
+    cookie: string
+    value: string
+    /**
+     * The whole `Set-Cookie` value sent on the secret URL
+     */
+    setCookie: string
+  } | null
   luaFile: string
+}
+
+/**
+ * The web servers' bypass cookie, distinct from the app's signed one
+ */
+export const WEB_SERVER_COOKIE = 'site_maintenance_ws'
+
+/**
+ * How long the web servers' bypass cookie lives, as the app's does (12 h)
+ */
+export const WEB_SERVER_COOKIE_AGE = 12 * 60 * 60
+
+/**
+ * Where `configure` writes the HAProxy Lua file and where the snippet
+ * command loads it from, relative to the app root
+ */
+export const HAPROXY_LUA_FILE = 'deploy/maintenance/site_maintenance.lua'
+
+/**
+ * The value of the web servers' bypass cookie for a secret: derived, so
+ * the cookie (which the app also receives, and may log) does not reveal
+ * the secret URL
+ */
+export function webServerBypassValue(secret: string): string {
+  return createHash('sha256').update(`site-maintenance:web-server:${secret}`).digest('base64url')
 }
 
 /**
@@ -267,22 +308,39 @@ export function resolveOptions(options: WebServerOptions): ResolvedWebServerOpti
     }
   }
 
-  let bypassCookie: ResolvedWebServerOptions['bypassCookie'] = null
-  if (options.bypassCookie) {
-    const { name, value } = options.bypassCookie
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_]+$/.test(name)) {
+  let bypass: ResolvedWebServerOptions['bypass'] = null
+  if (options.bypass) {
+    const { secret, cookie = WEB_SERVER_COOKIE } = options.bypass
+    if (typeof secret !== 'string' || !/^[A-Za-z0-9_-]{32,128}$/.test(secret)) {
       invalid(
-        'bypassCookie',
-        `the name ${JSON.stringify(name)} may only contain letters, digits and _`
+        'bypass',
+        'the secret must be 32 to 128 random letters, digits, _ or - (leave it empty on the command line to generate one)'
       )
     }
-    if (typeof value !== 'string' || !/^[A-Za-z0-9_-]+$/.test(value)) {
+    if (new Set(secret).size < 12) {
+      invalid('bypass', 'the secret does not look random (too few distinct characters)')
+    }
+    if (typeof cookie !== 'string' || !/^[A-Za-z0-9_]+$/.test(cookie)) {
       invalid(
-        'bypassCookie',
-        'the value may only contain letters, digits, _ and - (and not be empty)'
+        'bypass',
+        `the cookie name ${JSON.stringify(cookie)} may only contain letters, digits and _`
       )
     }
-    bypassCookie = { name, value }
+    if (cookie === defaults.bypassCookie) {
+      invalid(
+        'bypass',
+        `the cookie name "${cookie}" is the app's own signed bypass cookie; use another one (default: ${WEB_SERVER_COOKIE})`
+      )
+    }
+    const path = `/${secret}`
+    if (allowedPaths.includes(path)) invalid('bypass', 'the secret is also an allowed path')
+    const value = webServerBypassValue(secret)
+    bypass = {
+      path,
+      cookie,
+      value,
+      setCookie: `${cookie}=${value}; Path=/; Max-Age=${WEB_SERVER_COOKIE_AGE}; HttpOnly; SameSite=Lax`,
+    }
   }
 
   return {
@@ -296,7 +354,7 @@ export function resolveOptions(options: WebServerOptions): ResolvedWebServerOpti
     assetsPrefix,
     allow: checkRanges('allow', options.allow),
     trustedProxies: checkRanges('trustedProxies', options.trustedProxies),
-    bypassCookie,
+    bypass,
     luaFile: checkPath('luaFile', options.luaFile ?? '/etc/haproxy/site_maintenance.lua'),
   }
 }

@@ -15,7 +15,11 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { renderHaproxyLua, renderSnippet } from '../../src/web_servers/main.ts'
+import {
+  renderHaproxyLua,
+  renderSnippet,
+  webServerBypassValue,
+} from '../../src/web_servers/main.ts'
 import type { WebServer, WebServerOptions } from '../../src/web_servers/main.ts'
 import { freePort } from '../free_port.ts'
 
@@ -24,7 +28,8 @@ import { freePort } from '../free_port.ts'
  */
 export const PAGE_HTML = '<!doctype html><title>Down for maintenance</title><h1>Back soon</h1>\n'
 export const PAGE_CSS = 'h1 { color: teal }\n'
-export const BYPASS = { name: 'site_maintenance_bypass', value: 'Let-me_in-42' }
+export const BYPASS = { secret: 'Kp3x_Vq9-Lm2Tz7Rw4Yb8Nc1Hd6Gf5Js0', cookie: 'site_maintenance_ws' }
+export const BYPASS_VALUE = webServerBypassValue(BYPASS.secret)
 
 export type RecordedRequest = { method: string; url: string; headers: IncomingHttpHeaders }
 
@@ -43,6 +48,15 @@ export async function startUpstream() {
       requests.push({ method: request.method!, url: request.url!, headers: request.headers })
       request.resume()
       request.on('end', () => {
+        if (request.url === `/${BYPASS.secret}`) {
+          response.writeHead(302, {
+            'location': '/',
+            'set-cookie': 'site_maintenance_bypass=signed-by-the-app; Path=/',
+            'content-length': 0,
+          })
+          response.end()
+          return
+        }
         const body = `upstream ${request.url}`
         response.writeHead(200, {
           'content-type': 'text/plain',

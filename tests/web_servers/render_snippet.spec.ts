@@ -14,6 +14,7 @@ import {
   WEB_SERVERS,
   renderHaproxyLua,
   renderSnippet,
+  webServerBypassValue,
   type WebServerOptions,
 } from '../../src/web_servers/main.ts'
 import { BYPASS, createSite, writeAndCheck, type Site } from './helpers.ts'
@@ -57,7 +58,7 @@ test.group('renderSnippet | options', () => {
       allowedPaths: ['/up', '/robots.txt'],
       allow: ['10.1.2.3/8', '2001:db8::1'],
       trustedProxies: ['192.0.2.10'],
-      bypassCookie: BYPASS,
+      bypass: BYPASS,
     })
     assert.include(nginx, 'listen 8080;')
     assert.include(nginx, 'Retry-After 120 always')
@@ -67,7 +68,11 @@ test.group('renderSnippet | options', () => {
     assert.include(nginx, 'allow 10.0.0.0/8;', 'host bits are cleared')
     assert.include(nginx, 'allow 2001:db8::1;')
     assert.include(nginx, 'set_real_ip_from 192.0.2.10;')
-    assert.include(nginx, `if ($cookie_${BYPASS.name} = "${BYPASS.value}")`)
+    assert.include(
+      nginx,
+      `if ($cookie_${BYPASS.cookie} = "${webServerBypassValue(BYPASS.secret)}")`
+    )
+    assert.include(nginx, `location = /${BYPASS.secret} {`)
 
     const apache = renderSnippet('apache', { ...options, allowedPaths: ['/robots.txt'] })
     assert.include(apache, 'RewriteCond %{REQUEST_URI} !=/robots.txt')
@@ -102,10 +107,15 @@ test.group('renderSnippet | options', () => {
       { option: 'allow', value: ['fe80::1%eth0'] },
       { option: 'allow', value: '127.0.0.1' },
       { option: 'trustedProxies', value: ['lb.internal'] },
-      { option: 'bypassCookie', value: { name: 'bypass', value: 'a b' } },
-      { option: 'bypassCookie', value: { name: 'bypass', value: 'a;b' } },
-      { option: 'bypassCookie', value: { name: 'bypass', value: '' } },
-      { option: 'bypassCookie', value: { name: 'by-pass', value: 'ok' } },
+      { option: 'bypass', value: { secret: 'x' } },
+      { option: 'bypass', value: { secret: '' } },
+      { option: 'bypass', value: { secret: 'Let-me_in-42' } },
+      { option: 'bypass', value: { secret: 'a'.repeat(40) } },
+      { option: 'bypass', value: { secret: 'abcd'.repeat(10) } },
+      { option: 'bypass', value: { secret: `${BYPASS.secret};x` } },
+      { option: 'bypass', value: { secret: 'x'.repeat(100) + BYPASS.secret } },
+      { option: 'bypass', value: { ...BYPASS, cookie: 'site_maintenance_bypass' } },
+      { option: 'bypass', value: { ...BYPASS, cookie: 'by-pass' } },
       { option: 'luaFile', value: 'maint.lua' },
     ])
     .run(async ({ assert, cleanup }, { option, value }) => {
@@ -191,7 +201,7 @@ test.group('renderSnippet | accepted by the servers', () => {
         allowedPaths: ['/health', '/up', '/robots.txt'],
         allow: ['127.0.0.1', '10.0.0.0/8', '::1', '2001:db8::/32'],
         trustedProxies: ['192.168.0.0/16', 'fd00:1:2::/48'],
-        bypassCookie: BYPASS,
+        bypass: BYPASS,
       }),
     },
     {

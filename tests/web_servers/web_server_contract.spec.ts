@@ -16,6 +16,7 @@ import type { WebServerOptions } from '../../src/web_servers/main.ts'
 import { freePort } from '../free_port.ts'
 import {
   BYPASS,
+  BYPASS_VALUE,
   PAGE_CSS,
   PAGE_HTML,
   createSite,
@@ -93,7 +94,7 @@ for (const server of WEB_SERVERS) {
                 ...base,
                 allow: ['127.0.0.3', '203.0.113.0/24', '2001:db8::/32'],
                 trustedProxies: ['127.0.0.1/32'],
-                bypassCookie: BYPASS,
+                bypass: BYPASS,
               },
             },
             { port: directPort, options: { ...base, allow: ['127.0.0.1'] } },
@@ -240,25 +241,27 @@ for (const server of WEB_SERVERS) {
       await site.lock()
       const good = await rawRequest(port, {
         path: '/dashboard',
-        headers: [['Cookie', `${BYPASS.name}=${BYPASS.value}`]],
+        headers: [['Cookie', `${BYPASS.cookie}=${BYPASS_VALUE}`]],
       })
       assert.equal(good.status, 200)
       assert.equal(good.body, 'upstream /dashboard')
 
       const amongOthers = await rawRequest(port, {
         path: '/dashboard',
-        headers: [['Cookie', `theme=dark; ${BYPASS.name}=${BYPASS.value}; lang=en`]],
+        headers: [['Cookie', `theme=dark; ${BYPASS.cookie}=${BYPASS_VALUE}; lang=en`]],
       })
       assert.equal(amongOthers.status, 200)
       assert.lengthOf(upstream.requests, 2)
 
       for (const cookie of [
-        `${BYPASS.name}=wrong`,
-        `${BYPASS.name}=${BYPASS.value}x`,
-        `${BYPASS.name}=x${BYPASS.value}`,
-        `${BYPASS.name}=${BYPASS.value.toLowerCase()}`,
-        `x${BYPASS.name}=${BYPASS.value}`,
-        `${BYPASS.name}=`,
+        `${BYPASS.cookie}=wrong`,
+        `${BYPASS.cookie}=${BYPASS_VALUE}x`,
+        `${BYPASS.cookie}=x${BYPASS_VALUE}`,
+        `${BYPASS.cookie}=${BYPASS_VALUE.toLowerCase()}`,
+        `x${BYPASS.cookie}=${BYPASS_VALUE}`,
+        `${BYPASS.cookie}=`,
+        `${BYPASS.cookie}=${BYPASS.secret}`,
+        `site_maintenance_bypass=${BYPASS_VALUE}`,
       ]) {
         const response = await rawRequest(port, {
           path: '/dashboard',
@@ -267,6 +270,29 @@ for (const server of WEB_SERVERS) {
         assert.equal(response.status, 503, `Cookie: ${cookie}`)
       }
       assert.lengthOf(upstream.requests, 2)
+    })
+
+    test('lock present: one visit of the secret URL sets both cookies', async ({ assert }) => {
+      await site.lock()
+      const response = await rawRequest(port, { path: `/${BYPASS.secret}` })
+      assert.equal(response.status, 302, 'the app answers the secret URL')
+      assert.equal(response.headers.location, '/')
+      assert.include(response.headers['set-cookie'], 'site_maintenance_bypass=signed-by-the-app')
+      assert.include(
+        response.headers['set-cookie'],
+        `${BYPASS.cookie}=${BYPASS_VALUE}; Path=/; Max-Age=43200; HttpOnly; SameSite=Lax`
+      )
+      assert.deepEqual(
+        upstream.requests.map((request) => request.url),
+        [`/${BYPASS.secret}`]
+      )
+
+      for (const path of [`/${BYPASS.secret}x`, `/${BYPASS.secret}/`, '/dashboard']) {
+        const refused = await rawRequest(port, { path })
+        assert.equal(refused.status, 503, path)
+        assert.notInclude(refused.headers['set-cookie'] ?? '', BYPASS_VALUE, path)
+      }
+      assert.lengthOf(upstream.requests, 1)
     })
 
     test('lock present: allowed IPs of direct clients', async ({ assert }) => {
