@@ -13,7 +13,12 @@ import { dirname } from 'node:path'
 import string from '@adonisjs/core/helpers/string'
 import type Configure from '@adonisjs/core/commands/configure'
 import { stubsRoot } from './stubs/main.ts'
-import { WEB_SERVERS, renderHaproxyLua, renderSnippet } from './src/web_servers/main.ts'
+import {
+  HAPROXY_LUA_FILE,
+  WEB_SERVERS,
+  renderHaproxyLua,
+  renderSnippet,
+} from './src/web_servers/main.ts'
 import { defaultPage } from './src/maintenance_page.ts'
 import { defaults } from './src/defaults.ts'
 
@@ -178,7 +183,7 @@ async function writeWebServerSnippets(command: Configure, force: boolean) {
   }
 
   const lockFile = app.makePath(defaults.lockFile)
-  const luaFile = app.makePath('deploy/maintenance/site_maintenance.lua')
+  const luaFile = app.makePath(HAPROXY_LUA_FILE)
   const options = {
     lockFile,
     pageDir: app.makePath(defaults.pageDir),
@@ -189,7 +194,7 @@ async function writeWebServerSnippets(command: Configure, force: boolean) {
     `deploy/maintenance/${SNIPPET_FILES[server]}`,
     renderSnippet(server, options),
   ])
-  files.push(['deploy/maintenance/site_maintenance.lua', renderHaproxyLua()])
+  files.push([HAPROXY_LUA_FILE, renderHaproxyLua()])
 
   for (const [relativePath, contents] of files) {
     const path = app.makePath(relativePath)

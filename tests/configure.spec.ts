@@ -319,7 +319,7 @@ test.group('Configure', (group) => {
     const lockFile = join(fileURLToPath(fs.baseUrl), 'tmp/maintenance/down')
     await assert.fileContains('deploy/maintenance/nginx.conf', [lockFile, 'return 503'])
     await assert.fileContains('deploy/maintenance/apache.conf', [lockFile, 'R=503'])
-    await assert.fileContains('deploy/maintenance/haproxy.cfg', [lockFile, 'status 503'])
+    await assert.fileContains('deploy/maintenance/haproxy.cfg', [lockFile, 'use-service lua.'])
     await assert.fileContains('deploy/maintenance/Caddyfile', 'status 503')
     await assert.fileContains('deploy/maintenance/site_maintenance.lua', 'io.open')
     await assert.fileContains('public/maintenance/index.html', 'scheduled maintenance')
