@@ -171,7 +171,12 @@ export const stores: {
           `Invalid connection name "${connection}" referenced by "config/maintenance.ts" file. First register the connection inside "config/database.ts" file`
         )
       }
-      const logger = await app.container.make('logger')
+      /**
+       * Only for a warning: an app without the logger binding still works
+       */
+      const logger = app.container.hasBinding('logger')
+        ? await app.container.make('logger')
+        : undefined
       return () =>
         new DatabaseStore(db.connection(connection), options, { appRoot: app.appRoot, logger })
     })
