@@ -48,7 +48,8 @@ export default class OfflineOn extends BaseCommand {
   declare retry?: string
 
   @flags.string({
-    description: 'Bypass secret (letters, digits, - and _); give it empty to generate one',
+    description:
+      'Bypass secret (16 to 128 letters, digits, - and _); "-" reads it from stdin; empty takes $MAINTENANCE_SECRET or generates one',
     allowEmptyValue: true,
   })
   declare secret?: string
@@ -76,9 +77,18 @@ export default class OfflineOn extends BaseCommand {
     if (this.retry !== undefined) options.retryAfter = this.retry
 
     let generatedSecret: string | null = null
-    if (this.secret !== undefined) {
-      options.secret =
-        this.secret === '' ? (generatedSecret = randomBytes(18).toString('base64url')) : this.secret
+    if (this.secret === '-') {
+      options.secret = await readStdinLine()
+    } else if (this.secret === '' && process.env.MAINTENANCE_SECRET) {
+      options.secret = process.env.MAINTENANCE_SECRET
+    } else if (this.secret === '') {
+      /**
+       * 40 characters: long enough for the web servers' bypass too
+       * (`offline:snippet --secret`)
+       */
+      options.secret = generatedSecret = randomBytes(30).toString('base64url')
+    } else if (this.secret !== undefined) {
+      options.secret = this.secret
     }
 
     const result = await manager.activate(options)
@@ -156,4 +166,17 @@ export default class OfflineOn extends BaseCommand {
     const lockFile = manager.config.lockFile
     this.logger.success(`The site is OFFLINE${lockFile ? ` (lock file ${lockFile})` : ''}`)
   }
+}
+
+/**
+ * The first line of stdin, so a secret stays out of `ps` and the shell
+ * history (`pass show site | node ace offline:on --secret=-`)
+ */
+async function readStdinLine(): Promise<string> {
+  let data = ''
+  for await (const chunk of process.stdin) {
+    data += chunk
+    if (data.includes('\n')) break
+  }
+  return data.split(/\r?\n/)[0].trim()
 }

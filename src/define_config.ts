@@ -118,6 +118,7 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
     return {
       default: String(config.default),
       stores,
+      secretKey: appKeyOf(app),
       lockFile,
       refreshInterval: durations.refreshInterval,
       drainTimeout: durations.drainTimeout,
@@ -224,4 +225,15 @@ async function sessionAge(app: ApplicationService): Promise<string | number | un
   } catch {
     return undefined
   }
+}
+
+/**
+ * The app's APP_KEY as `config/app.ts` exports it (a Secret), or null
+ */
+function appKeyOf(app: { config: { get<T>(key: string, fallback?: T): T } }): string | null {
+  const key = app.config.get<unknown>('app.appKey', null)
+  if (key && typeof (key as { release?: unknown }).release === 'function') {
+    return String((key as { release(): unknown }).release())
+  }
+  return typeof key === 'string' && key ? key : null
 }

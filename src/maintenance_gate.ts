@@ -53,9 +53,9 @@ declare module '@adonisjs/core/http' {
 }
 
 /**
- * A secret is 8 to 128 letters, digits, "-" or "_" (checked by offline:on)
+ * A secret is 16 to 128 letters, digits, "-" or "_" (checked by offline:on)
  */
-const SECRET_PATH = /^\/[A-Za-z0-9_-]{8,128}$/
+const SECRET_PATH = /^\/[A-Za-z0-9_-]{16,128}$/
 
 /**
  * How long the bypass cookie lives; it also dies with its secret
@@ -224,7 +224,10 @@ export class MaintenanceGate {
     return (
       snapshot.bypassValue !== null &&
       SECRET_PATH.test(path) &&
-      safeEqual(hashSecret(path.slice(1)), snapshot.state.secretHash!)
+      safeEqual(
+        hashSecret(path.slice(1), this.manager.config.secretKey),
+        snapshot.state.secretHash!
+      )
     )
   }
 
@@ -323,7 +326,7 @@ export class MaintenanceGate {
     this.#snapshot = {
       state,
       ips: new IpAllowList(new Set([...config.allow, ...state.allow])),
-      bypassValue: state.secretHash ? bypassValue(state.secretHash) : null,
+      bypassValue: state.secretHash ? bypassValue(state.secretHash, state.secretNonce) : null,
       answer: {
         retryAfter: page.retryAfterHeader(state),
         html: () => page.html(state),
@@ -364,9 +367,9 @@ function parseCookies(header: string | undefined) {
  * The bypass cookie's value: derived from the secret's hash, so it is
  * valid only while that secret is in force and reveals nothing of it
  */
-export function bypassValue(secretHash: string): string {
+export function bypassValue(secretHash: string, nonce: string | null): string {
   return createHash('sha256')
-    .update(`site-maintenance:bypass:${secretHash}`)
+    .update(`site-maintenance:bypass:${secretHash}:${nonce ?? ''}`)
     .digest('hex')
     .slice(0, 32)
 }

@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import { randomBytes } from 'node:crypto'
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
 import debug from './debug.ts'
 import * as errors from './errors.ts'
@@ -344,7 +345,10 @@ export class MaintenanceManager {
         redirect: options.redirect ?? keep?.redirect ?? null,
         forced: !!options.force,
         requestedBy: options.requestedBy ?? whoAmI(),
-        secretHash: options.secret ? hashSecret(options.secret) : (keep?.secretHash ?? null),
+        secretHash: options.secret
+          ? hashSecret(options.secret, this.config.secretKey)
+          : (keep?.secretHash ?? null),
+        secretNonce: options.secret ? randomBytes(16).toString('hex') : (keep?.secretNonce ?? null),
         allow: settings.allow ?? keep?.allow ?? [],
       }
     })

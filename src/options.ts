@@ -36,9 +36,9 @@ export function validateActivateOptions(
     ])
   }
 
-  if (options.secret !== undefined && !/^[A-Za-z0-9_-]{8,128}$/.test(options.secret)) {
+  if (options.secret !== undefined && !/^[A-Za-z0-9_-]{16,128}$/.test(options.secret)) {
     throw new errors.E_INVALID_OPTION([
-      'Invalid --secret: use 8 to 128 letters, digits, "-" or "_"',
+      'Invalid --secret: use 16 to 128 letters, digits, "-" or "_"',
     ])
   }
 

@@ -28,6 +28,7 @@ export function initialState(): MaintenanceState {
     forced: false,
     requestedBy: null,
     secretHash: null,
+    secretNonce: null,
     allow: [],
   }
 }

@@ -55,6 +55,11 @@ export interface MaintenanceState {
    */
   secretHash: string | null
   /**
+   * Random per activation with a secret: mixed into the bypass cookie's
+   * value, so a cookie from an earlier window never works again
+   */
+  secretNonce: string | null
+  /**
    * Allowed IPs and CIDR ranges
    */
   allow: string[]
@@ -405,6 +410,11 @@ export interface ResolvedMaintenanceConfig {
   view: string
   authSessionKey: string
   onStoreError: StoreErrorPolicy
+  /**
+   * The key bypass secrets are hashed with: the app's APP_KEY
+   * (`config/app.ts` appKey), null when the app has none
+   */
+  secretKey: string | null
 }
 
 /**

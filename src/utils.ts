@@ -7,7 +7,7 @@
  * file that was distributed with this source code.
  */
 
-import { createHash } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { hostname, userInfo } from 'node:os'
 import ipaddr from 'ipaddr.js'
 import string from '@adonisjs/core/helpers/string'
@@ -39,10 +39,13 @@ export function toMilliseconds(value: string | number, what: string): number {
 }
 
 /**
- * The SHA-256 of a bypass secret; the state keeps only this
+ * What the state keeps of a bypass secret: an HMAC-SHA256 keyed with the
+ * app's APP_KEY, so a leaked state record does not let anyone test
+ * guesses offline; a plain SHA-256 only where no key is configured
  */
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex')
+export function hashSecret(secret: string, key: string | null): string {
+  if (!key) return createHash('sha256').update(secret).digest('hex')
+  return createHmac('sha256', key).update(`site-maintenance:secret:${secret}`).digest('hex')
 }
 
 /**

@@ -7,13 +7,40 @@
  * file that was distributed with this source code.
  */
 
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
+import { FIXTURE_ROOT, type FixtureApp } from '../fixture_app.ts'
 import { Client, bootSite, login, waitFor, waitForLockFile, waitForStatus } from './helpers.ts'
 
 /**
  * The app trusts one proxy (127.0.0.1) for X-Forwarded-For, and lets
  * /health through whatever the state
  */
+/**
+ * `node ace offline:on …` with `input` on its stdin, as a script pipes a
+ * secret in
+ */
+function aceWithStdin(app: FixtureApp, args: string[], input: string) {
+  return new Promise<{ code: number | null; output: string }>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import=@poppinss/ts-exec', join(FIXTURE_ROOT, 'bin/console.ts'), ...args],
+      {
+        cwd: fileURLToPath(new URL('../../', import.meta.url)),
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...app.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      }
+    )
+    let output = ''
+    child.stdout.on('data', (chunk) => (output += chunk))
+    child.stderr.on('data', (chunk) => (output += chunk))
+    child.on('close', (code) => resolve({ code, output }))
+    child.stdin.end(input)
+  })
+}
+
 const SITE_ENV = { TRUST_PROXY: '127.0.0.1', MAINTENANCE_ALLOWED_PATHS: '/health' }
 
 /**
@@ -50,9 +77,9 @@ test.group('HTTP | bypass', () => {
       async () => (await app.store.countSessions(Date.now())) === 1
     )
 
-    const on = await app.ace(['offline:on', '--no-wait', '--secret=let-me-in-2026'])
+    const on = await app.ace(['offline:on', '--no-wait', '--secret=let-me-in-2026-now'])
     assert.equal(on.code, 0, on.stderr)
-    assert.notInclude(on.stdout + on.stderr, 'let-me-in-2026', 'the given secret is not echoed')
+    assert.notInclude(on.stdout + on.stderr, 'let-me-in-2026-now', 'the given secret is not echoed')
     await waitForStatus(server, 503)
 
     /**
@@ -68,7 +95,7 @@ test.group('HTTP | bypass', () => {
      * The right one sets the signed, HttpOnly cookie and sends the visitor home
      */
     const holder = new Client(server)
-    const granted = await holder.get('/let-me-in-2026')
+    const granted = await holder.get('/let-me-in-2026-now')
     assert.equal(granted.status, 302)
     assert.equal(granted.headers.location, '/')
     const cookie = granted.headers['set-cookie']!.find((line) =>
@@ -77,7 +104,7 @@ test.group('HTTP | bypass', () => {
     assert.exists(cookie)
     assert.match(cookie, /HttpOnly/)
     assert.match(cookie, /SameSite=Lax/)
-    assert.notInclude(cookie, 'let-me-in-2026')
+    assert.notInclude(cookie, 'let-me-in-2026-now')
 
     const home = await holder.get('/')
     assert.equal(home.status, 200)
@@ -115,8 +142,26 @@ test.group('HTTP | bypass', () => {
     await waitForLockFile(app, true)
     await waitForStatus(server, 503)
     assert.equal(await holder.status('/'), 503)
-    assert.equal(await holder.status('/let-me-in-2026'), 503)
-  }).timeout(60_000)
+    assert.equal(await holder.status('/let-me-in-2026-now'), 503)
+
+    /**
+     * The first secret again, in a new window: its old cookie does not
+     * pass (each activation mixes a new nonce in), a new visit does
+     */
+    const old = new Client(server)
+    old.cookies = new Map(holder.cookies)
+    assert.isTrue(old.cookies.has('site_maintenance_bypass'))
+    const again = await app.ace(['offline:off'])
+    assert.equal(again.code, 0, again.stderr)
+    const reused = await app.ace(['offline:on', '--force', '--secret=let-me-in-2026-now'])
+    assert.equal(reused.code, 0, reused.stderr)
+    await waitForLockFile(app, true)
+    await waitForStatus(server, 503)
+    assert.equal(await old.status('/'), 503, 'a cookie of an earlier window')
+    const visit = await old.get('/let-me-in-2026-now')
+    assert.equal(visit.status, 302)
+    assert.equal(await old.status('/'), 200, 'a fresh visit of the secret URL')
+  }).timeout(90_000)
 
   test('allowed IPs are read through the trusted proxy setting; allowed paths match exactly', async ({
     assert,
@@ -165,4 +210,39 @@ test.group('HTTP | bypass', () => {
       assert.notProperty(response.headers, 'x-maintenance', path)
     }
   }).timeout(60_000)
+
+  test('the secret can come from stdin or MAINTENANCE_SECRET, out of ps and the shell history', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', SITE_ENV)
+    const piped = await aceWithStdin(
+      app,
+      ['offline:on', '--force', '--secret=-'],
+      'from-standard-input-1\n'
+    )
+    assert.equal(piped.code, 0, piped.output)
+    assert.notInclude(piped.output, 'from-standard-input-1')
+    await waitForStatus(server, 503)
+    const first = new Client(server)
+    const firstVisit = await first.get('/from-standard-input-1')
+    assert.equal(firstVisit.status, 302)
+    assert.equal(await first.status('/'), 200)
+
+    const off = await app.ace(['offline:off'])
+    assert.equal(off.code, 0)
+    const fromEnv = await app.ace(['offline:on', '--force', '--secret'], {
+      MAINTENANCE_SECRET: 'from-the-environment-22',
+    })
+    assert.equal(fromEnv.code, 0, fromEnv.stderr)
+    assert.notInclude(fromEnv.stdout + fromEnv.stderr, 'from-the-environment-22')
+    await waitForStatus(server, 503)
+    const second = new Client(server)
+    const secondVisit = await second.get('/from-the-environment-22')
+    assert.equal(secondVisit.status, 302)
+    assert.equal(await second.status('/'), 200)
+
+    const short = await app.ace(['offline:on', '--force', '--secret=only-fifteen-ch'])
+    assert.equal(short.code, 1)
+    assert.include(short.stderr, 'Invalid --secret: use 16 to 128')
+  }).timeout(90_000)
 })

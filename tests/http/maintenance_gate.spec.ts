@@ -145,9 +145,9 @@ test.group('MaintenanceGate', () => {
   })
 
   test('the secret URL sets a cookie bound to the secret and redirects home', ({ assert }) => {
-    const secretHash = hashSecret('open-sesame-42')
+    const secretHash = hashSecret('open-sesame-42-open', null)
     const { gate } = site({ secretHash })
-    const ctx = context('/open-sesame-42')
+    const ctx = context('/open-sesame-42-open')
     assert.isFalse(run(gate, ctx))
     assert.equal(ctx.response.getStatus(), 302)
     assert.equal(ctx.response.getHeader('location'), '/')
@@ -156,18 +156,23 @@ test.group('MaintenanceGate', () => {
     assert.match(setCookie, /HttpOnly/)
     assert.match(setCookie, /SameSite=Lax/)
 
-    const holder = context('/', { cookies: { site_maintenance_bypass: bypassValue(secretHash) } })
+    const holder = context('/', {
+      cookies: { site_maintenance_bypass: bypassValue(secretHash, null) },
+    })
     assert.isTrue(run(gate, holder))
     assert.equal(holder.maintenance?.via, 'cookie')
 
-    const wrong = context('/open-sesame-43')
+    const wrong = context('/open-sesame-43-open')
     assert.isFalse(run(gate, wrong))
     assert.equal(wrong.response.getStatus(), 503)
     assert.isUndefined(wrong.response.getHeader('set-cookie'))
 
-    const stale = site({ secretHash: hashSecret('another-one-1') }).gate
+    const stale = site({ secretHash: hashSecret('another-one-1-another', null) }).gate
     assert.isFalse(
-      run(stale, context('/', { cookies: { site_maintenance_bypass: bypassValue(secretHash) } })),
+      run(
+        stale,
+        context('/', { cookies: { site_maintenance_bypass: bypassValue(secretHash, null) } })
+      ),
       'a new secret invalidates the old cookies'
     )
   })
@@ -417,8 +422,8 @@ test.group('MaintenanceGate | early answer', () => {
   })
 
   test('leaves to the middleware whatever might pass', ({ assert }) => {
-    const secret = 'let-me-in-2026'
-    const withSecret = { secretHash: hashSecret(secret) }
+    const secret = 'let-me-in-2026-now'
+    const withSecret = { secretHash: hashSecret(secret, null) }
     const cases: Array<[string, MaintenanceGate, ReturnType<typeof raw>]> = [
       ['ONLINE', earlySite({ status: 'online' }), raw('/')],
       ['an allowed path', earlySite(), raw('/health')],
@@ -445,9 +450,9 @@ test.group('MaintenanceGate | early answer', () => {
   })
 
   test('answers lookalikes of what might pass', ({ assert }) => {
-    const withSecret = { secretHash: hashSecret('let-me-in-2026') }
+    const withSecret = { secretHash: hashSecret('let-me-in-2026-now', null) }
     const cases: Array<[string, MaintenanceGate, ReturnType<typeof raw>]> = [
-      ['a wrong secret', earlySite(withSecret), raw('/let-me-in-2027')],
+      ['a wrong secret', earlySite(withSecret), raw('/let-me-in-2027-now')],
       ['a path like an allowed one', earlySite(), raw('/health/../admin')],
       [
         'a bypass cookie without a secret in force',
