@@ -222,7 +222,8 @@ async function waitFor(instance: AppInstance, status: number) {
 }
 
 /**
- * The bench app's middleware stacks (bench/app/start/kernel.ts)
+ * The fixture app's middleware stacks for the benchmark
+ * (tests/fixtures/app/start/kernel.ts)
  */
 export type Stack = 'kit' | 'minimal'
 
@@ -343,8 +344,8 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
       port,
       {
         ...extra,
-        BENCH_STACK: stack,
-        BENCH_MAINTENANCE: String(withMaintenance),
+        FIXTURE_STACK: stack,
+        FIXTURE_MAINTENANCE: String(withMaintenance),
         MAINTENANCE_STORE: 'file',
         MAINTENANCE_DIR: stateDir,
         MAINTENANCE_LOCK_FILE: join(directory, `down-${tag}`),

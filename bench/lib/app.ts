@@ -12,15 +12,19 @@ import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { openSqlite } from '../../tests/database.ts'
 import { onCpu } from './cpu.ts'
 import { log, sleep } from './stats.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const DIST = join(ROOT, 'tmp/bench-dist')
-const APP_ROOT = join(DIST, 'bench/app')
+const FIXTURE = 'tests/fixtures/app'
+const APP_ROOT = join(DIST, FIXTURE)
+const USERS_FILE = join(DIST, 'users.sqlite3')
 
 /**
- * Compile the bench app and the package's sources to JavaScript, as a
+ * Compile the fixture app of the tests (tests/fixtures/app) and the
+ * package's sources to JavaScript, as a
  * production deployment runs them: under a TypeScript loader every
  * dynamic import() made while serving a request (shield's middleware and
  * Lucid's user provider make some) goes through the loader's hooks, which
@@ -28,7 +32,7 @@ const APP_ROOT = join(DIST, 'bench/app')
  * package's share
  */
 export async function buildApp() {
-  log('building the bench app (tsc -p bench/tsconfig.app.json)')
+  log(`building ${FIXTURE} (tsc -p bench/tsconfig.app.json)`)
   await rm(DIST, { recursive: true, force: true })
   await promisify(execFile)(
     process.execPath,
@@ -44,11 +48,57 @@ export async function buildApp() {
     const fixed = source.replace(/import\((['"])(\.{1,2}\/[^'"]+)\.ts\1\)/g, 'import($1$2.js$1)')
     if (fixed !== source) await writeFile(join(DIST, file), fixed)
   }
-  await cp(join(ROOT, 'bench/app/public'), join(APP_ROOT, 'public'), { recursive: true })
+  for (const folder of ['public', 'resources']) {
+    await cp(join(ROOT, FIXTURE, folder), join(APP_ROOT, folder), { recursive: true })
+  }
   await cp(join(ROOT, 'src/plugins/edge'), join(DIST, 'src/plugins/edge'), {
     recursive: true,
     filter: (source) => !source.endsWith('.ts'),
   })
+  await seedUsers()
+}
+
+/**
+ * The kit stack's users (app/models/user.ts), in the SQLite file every
+ * app process opens; the benchmark logs in by id, without a password
+ */
+async function seedUsers() {
+  const db = openSqlite(USERS_FILE)
+  try {
+    await db.connection().schema.createTable('users', (table) => {
+      table.increments('id')
+      table.string('email', 254).notNullable().unique()
+      table.string('password').notNullable()
+    })
+    await db
+      .table('users')
+      .multiInsert(
+        Array.from({ length: 10 }, (_, index) => ({ email: `u${index}@x.t`, password: '' }))
+      )
+  } finally {
+    await db.manager.closeAll()
+  }
+}
+
+/**
+ * What every process of the fixture app gets: the starter kit's stack
+ * (FIXTURE_STACK, start/env.ts) and the package's default refresh
+ * interval, unless the caller says otherwise
+ */
+function appEnv(port: number, env: AppEnv) {
+  return {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME ?? '/tmp',
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    APP_KEY: 'averylongrandomsecretkeyforthebench',
+    FIXTURE_STACK: 'kit',
+    MAINTENANCE_REFRESH_INTERVAL: '1000',
+    SQLITE_FILE: USERS_FILE,
+    ...env,
+  }
 }
 
 export interface AppEnv {
@@ -75,16 +125,7 @@ export class AppInstance {
     const { command, args } = onCpu(cpu, process.execPath, [join(APP_ROOT, 'bin/server.js')])
     this.child = spawn(command, args, {
       cwd: ROOT,
-      env: {
-        PATH: process.env.PATH!,
-        HOME: process.env.HOME ?? '/tmp',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        NODE_ENV: 'production',
-        LOG_LEVEL: 'info',
-        APP_KEY: 'averylongrandomsecretkeyforthebench',
-        ...env,
-      },
+      env: appEnv(port, env),
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     this.child.stdout!.setEncoding('utf8')
@@ -138,7 +179,7 @@ export class AppInstance {
 }
 
 /**
- * Run an Ace command of the bench app as a real process; resolves when it
+ * Run an Ace command of the fixture app as a real process; resolves when it
  * exits, with the moment it exited
  */
 export function ace(args: string[], env: AppEnv) {
@@ -146,16 +187,7 @@ export function ace(args: string[], env: AppEnv) {
     (resolve, reject) => {
       const child = spawn(process.execPath, [join(APP_ROOT, 'bin/console.js'), ...args], {
         cwd: ROOT,
-        env: {
-          PATH: process.env.PATH!,
-          HOME: process.env.HOME ?? '/tmp',
-          HOST: '127.0.0.1',
-          PORT: '0',
-          NODE_ENV: 'production',
-          LOG_LEVEL: 'info',
-          APP_KEY: 'averylongrandomsecretkeyforthebench',
-          ...env,
-        },
+        env: appEnv(0, env),
         stdio: ['ignore', 'pipe', 'pipe'],
       })
       let output = ''
