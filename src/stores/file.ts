@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import { randomBytes } from 'node:crypto'
 import { watch, type FSWatcher } from 'node:fs'
 import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
@@ -57,8 +58,9 @@ export class FileStore implements MaintenanceStoreContract {
   }
 
   /**
-   * Writers serialise on an exclusive lock file. A lock left by a killed
-   * process is taken over once it is older than a few seconds.
+   * Writers serialise on an exclusive lock file holding a random owner
+   * token. A lock left by a killed process is taken over once it is older
+   * than a few seconds; nobody removes a lock it does not own.
    */
   async compareAndSet(next: MaintenanceState, expectedRevision: number): Promise<boolean> {
     return this.#writeIf(next, async () => {
@@ -84,24 +86,55 @@ export class FileStore implements MaintenanceStoreContract {
 
   async #writeIf(next: MaintenanceState, check: () => Promise<boolean>): Promise<boolean> {
     await mkdir(this.directory, { recursive: true })
-    await this.#acquire()
+    const token = await this.#acquire()
     try {
       if (!(await check())) return false
       await writeAtomic(this.statePath, JSON.stringify(next, null, 2) + '\n')
       return true
     } finally {
-      await rm(this.#lockPath, { force: true })
+      await this.#release(token)
     }
   }
 
-  async #acquire() {
+  async #release(token: string) {
+    const owner = await readFile(this.#lockPath, 'utf8').catch(() => null)
+    if (owner === token) await rm(this.#lockPath, { force: true })
+  }
+
+  /**
+   * Take over a stale lock. Takers serialise on a second lock file, and
+   * the one holding it removes the stale lock only if it still holds the
+   * owner token read when it was found stale: a lock taken meanwhile by
+   * a live writer is never removed. A taker's own lock left by a crash is
+   * cleared after a longer wait.
+   */
+  async #takeOver(staleOwner: string) {
+    const takeover = `${this.#lockPath}.takeover`
+    try {
+      const handle = await open(takeover, 'wx')
+      await handle.close()
+    } catch {
+      const left = await stat(takeover).catch(() => null)
+      if (left && Date.now() - left.mtimeMs > 15_000) await rm(takeover, { force: true })
+      return
+    }
+    try {
+      const owner = await readFile(this.#lockPath, 'utf8').catch(() => null)
+      if (owner === staleOwner) await rm(this.#lockPath, { force: true })
+    } finally {
+      await rm(takeover, { force: true })
+    }
+  }
+
+  async #acquire(): Promise<string> {
     const started = Date.now()
+    const token = `${process.pid}:${randomBytes(12).toString('hex')}`
     while (true) {
       try {
         const handle = await open(this.#lockPath, 'wx')
-        await handle.writeFile(String(process.pid))
+        await handle.writeFile(token)
         await handle.close()
-        return
+        return token
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
           throw new errors.E_STORE_UNAVAILABLE([this.name, (error as Error).message])
@@ -109,7 +142,8 @@ export class FileStore implements MaintenanceStoreContract {
       }
       const lock = await stat(this.#lockPath).catch(() => null)
       if (lock && Date.now() - lock.mtimeMs > 5000) {
-        await rm(this.#lockPath, { force: true })
+        const owner = await readFile(this.#lockPath, 'utf8').catch(() => null)
+        if (owner !== null) await this.#takeOver(owner)
         continue
       }
       if (Date.now() - started > 10_000) {
