@@ -10,9 +10,9 @@
 import { configProvider } from '@adonisjs/core'
 import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { ApplicationService } from '@adonisjs/core/types'
-import type { MaintenanceGate } from '../src/maintenance_gate.ts'
+import type { MaintenanceGate } from '../src/request_path/maintenance_gate.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
-import MaintenanceMiddleware from '../src/maintenance_middleware.ts'
+import MaintenanceMiddleware from '../src/request_path/maintenance_middleware.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
 
 declare module '@adonisjs/core/types' {
@@ -61,8 +61,8 @@ export default class MaintenanceProvider {
     this.app.container.singleton('maintenance.gate', async (resolver) => {
       const manager = await resolver.make('maintenance.manager')
       if (!manager.loaded && !manager.assumed) await manager.load()
-      const { MaintenanceGate } = await import('../src/maintenance_gate.ts')
-      const { sessionCookieName } = await import('../src/presence_marker.ts')
+      const { MaintenanceGate } = await import('../src/request_path/maintenance_gate.ts')
+      const { sessionCookieName } = await import('../src/request_path/presence_marker.ts')
       return new MaintenanceGate(manager, {
         sessionCookie: await sessionCookieName(this.app),
         logger: await resolver.make('logger'),
@@ -117,7 +117,8 @@ export default class MaintenanceProvider {
     const server = await this.app.container.make('server')
     const nodeServer = server.getNodeServer()
     if (!nodeServer) return
-    const { installEarlyAnswer, refuseUpgrades } = await import('../src/early_answer.ts')
+    const { installEarlyAnswer, refuseUpgrades } =
+      await import('../src/request_path/early_answer.ts')
     const { CookieClient } = await import('@adonisjs/core/http')
     const encryption = await this.app.container.make('encryption')
     const cookies = new CookieClient(encryption.use())

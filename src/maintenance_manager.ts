@@ -14,7 +14,7 @@ import * as errors from './errors.ts'
 import { MaintenancePage } from './maintenance_page.ts'
 import { initialState } from './state.ts'
 import { HostMirror } from './host_mirror.ts'
-import { sessionKey } from './session_key.ts'
+import { sessionKey } from './request_path/session_key.ts'
 import { StateSync } from './state_sync.ts'
 import { validateActivateOptions } from './options.ts'
 import type {
@@ -30,7 +30,7 @@ import { hashSecret, whoAmI } from './utils.ts'
 
 type Logger = Pick<LoggerService, 'info' | 'warn' | 'error'>
 
-export { sessionKey } from './session_key.ts'
+export { sessionKey } from './request_path/session_key.ts'
 
 /**
  * Outcome of activate/deactivate

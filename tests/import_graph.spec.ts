@@ -55,9 +55,9 @@ test.group('Import graph', () => {
   test('the request path loads no store and no node:fs', ({ assert }) => {
     const reached = new Map<string, string[]>()
     for (const entry of [
-      'src/maintenance_middleware.ts',
-      'src/maintenance_gate.ts',
-      'src/early_answer.ts',
+      'src/request_path/maintenance_middleware.ts',
+      'src/request_path/maintenance_gate.ts',
+      'src/request_path/early_answer.ts',
     ]) {
       for (const [module, chain] of graph(entry)) reached.set(module, chain)
     }
@@ -71,7 +71,10 @@ test.group('Import graph', () => {
       ),
       []
     )
-    assert.isTrue(reached.has(resolve(ROOT, 'src/presence_marker.ts')), 'the walk follows imports')
+    assert.isTrue(
+      reached.has(resolve(ROOT, 'src/request_path/presence_marker.ts')),
+      'the walk follows imports'
+    )
     assert.isTrue(reached.has('@adonisjs/core'), 'and records packages')
   })
 
@@ -79,7 +82,7 @@ test.group('Import graph', () => {
     const entries = [
       'index.ts',
       'providers/maintenance_provider.ts',
-      'src/maintenance_middleware.ts',
+      'src/request_path/maintenance_middleware.ts',
       'services/main.ts',
       'configure.ts',
     ]

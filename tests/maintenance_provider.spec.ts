@@ -9,7 +9,7 @@
 
 import { test } from '@japa/runner'
 import { MaintenanceManager, defineConfig, stores } from '../index.ts'
-import MaintenanceMiddleware from '../src/maintenance_middleware.ts'
+import MaintenanceMiddleware from '../src/request_path/maintenance_middleware.ts'
 import { bootApp, makeTempDir } from './helpers.ts'
 
 function setupApp(config: unknown) {

@@ -171,7 +171,7 @@ test.group('Packed package in a fresh app', (group) => {
       'build/index.js',
       'build/index.d.ts',
       'build/providers/maintenance_provider.js',
-      'build/src/maintenance_middleware.js',
+      'build/src/request_path/maintenance_middleware.js',
       'build/commands/commands.json',
       'build/stubs/config/maintenance.stub',
       'build/stubs/resources/views/maintenance.edge.stub',

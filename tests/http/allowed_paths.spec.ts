@@ -8,7 +8,7 @@
  */
 
 import { test } from '@japa/runner'
-import { AllowedPaths, isCanonical, rawPath } from '../../src/allowed_paths.ts'
+import { AllowedPaths, isCanonical, rawPath } from '../../src/request_path/allowed_paths.ts'
 
 test.group('AllowedPaths', () => {
   test('matches exact paths, case-sensitively', ({ assert }) => {

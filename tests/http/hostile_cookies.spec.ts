@@ -14,7 +14,7 @@ import { test } from '@japa/runner'
 import { drivers } from '@adonisjs/core/encryption'
 import { EncryptionFactory } from '@adonisjs/core/factories/encryption'
 import { CookieClient } from '@adonisjs/core/http'
-import { PRESENCE_COOKIE, sessionTag } from '../../src/presence_marker.ts'
+import { PRESENCE_COOKIE, sessionTag } from '../../src/request_path/presence_marker.ts'
 import type { RunningServer } from '../fixture_app.ts'
 import { Client, bootSite, login, waitFor, waitForStatus } from './helpers.ts'
 

@@ -8,7 +8,7 @@
  */
 
 import { test } from '@japa/runner'
-import { IpAllowList } from '../../src/ip_allow_list.ts'
+import { IpAllowList } from '../../src/request_path/ip_allow_list.ts'
 
 test.group('IpAllowList', () => {
   test('single IPv4 and IPv6 addresses', ({ assert }) => {

@@ -13,14 +13,14 @@ import { test } from '@japa/runner'
 import { EncryptionFactory } from '@adonisjs/core/factories/encryption'
 import { HttpContextFactory, RequestFactory, ResponseFactory } from '@adonisjs/core/factories/http'
 import { CookieClient } from '@adonisjs/core/http'
-import { MaintenanceGate, bypassValue } from '../../src/maintenance_gate.ts'
+import { MaintenanceGate, bypassValue } from '../../src/request_path/maintenance_gate.ts'
 import { MaintenancePage } from '../../src/maintenance_page.ts'
 import {
   MAX_COOKIE_LENGTH,
   PRESENCE_COOKIE,
   sessionTag,
   verifiedCacheBytes,
-} from '../../src/presence_marker.ts'
+} from '../../src/request_path/presence_marker.ts'
 import { initialState } from '../../src/state.ts'
 import type { MaintenanceState, ResolvedMaintenanceConfig } from '../../src/types.ts'
 import { hashSecret } from '../../src/utils.ts'

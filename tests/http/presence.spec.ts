@@ -13,8 +13,8 @@ import { test } from '@japa/runner'
 import { EncryptionFactory } from '@adonisjs/core/factories/encryption'
 import { HttpContextFactory, RequestFactory, ResponseFactory } from '@adonisjs/core/factories/http'
 import { CookieClient } from '@adonisjs/core/http'
-import { recordPresence } from '../../src/presence.ts'
-import { PRESENCE_COOKIE, sessionTag } from '../../src/presence_marker.ts'
+import { recordPresence } from '../../src/request_path/presence.ts'
+import { PRESENCE_COOKIE, sessionTag } from '../../src/request_path/presence_marker.ts'
 
 const encryption = new EncryptionFactory().create()
 const cookies = new CookieClient(encryption)

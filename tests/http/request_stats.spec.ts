@@ -8,7 +8,7 @@
  */
 
 import { test } from '@japa/runner'
-import { RequestStats } from '../../src/request_stats.ts'
+import { RequestStats } from '../../src/request_path/request_stats.ts'
 
 function recorder() {
   const lines: string[] = []

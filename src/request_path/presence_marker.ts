@@ -10,7 +10,7 @@
 import { configProvider } from '@adonisjs/core'
 import type { HttpRequest as Request, HttpResponse as Response } from '@adonisjs/core/http'
 import type { ApplicationService } from '@adonisjs/core/types'
-import debug from './debug.ts'
+import debug from '../debug.ts'
 import { sessionKey } from './session_key.ts'
 
 /**

@@ -9,7 +9,7 @@
 
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import debug from './debug.ts'
+import debug from '../debug.ts'
 import type { MaintenanceGate } from './maintenance_gate.ts'
 
 /**

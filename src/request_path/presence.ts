@@ -8,11 +8,11 @@
  */
 
 import type { HttpContext } from '@adonisjs/core/http'
-import debug from './debug.ts'
+import debug from '../debug.ts'
 import type {} from './maintenance_gate.ts'
-import type { MaintenanceManager } from './maintenance_manager.ts'
+import type { MaintenanceManager } from '../maintenance_manager.ts'
 import { syncMarker } from './presence_marker.ts'
-import type { ResolvedMaintenanceConfig } from './types.ts'
+import type { ResolvedMaintenanceConfig } from '../types.ts'
 
 /**
  * The part of @adonisjs/session's Session presence reads (the session

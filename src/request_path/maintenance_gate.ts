@@ -15,11 +15,11 @@ import type { NextFn } from '@adonisjs/core/types/http'
 import { AllowedPaths, rawPath } from './allowed_paths.ts'
 import { maintenanceAnswer, type PreparedAnswer } from './maintenance_answer.ts'
 import { IpAllowList } from './ip_allow_list.ts'
-import type { MaintenanceManager } from './maintenance_manager.ts'
+import type { MaintenanceManager } from '../maintenance_manager.ts'
 import { MAX_COOKIE_LENGTH, loggedInBefore, readMarker, readSessionId } from './presence_marker.ts'
 import { RequestStats } from './request_stats.ts'
-import type { MaintenanceState } from './types.ts'
-import { hashSecret } from './utils.ts'
+import type { MaintenanceState } from '../types.ts'
+import { hashSecret } from '../utils.ts'
 
 /**
  * Why a request got through while the site is not ONLINE
@@ -247,7 +247,7 @@ export class MaintenanceGate {
 
     /**
      * PENDING: sessions logged in before the drain began finish their work.
-     * The signed presence marker (src/presence.ts) tells them apart
+     * The signed presence marker (presence_marker.ts) tells them apart
      * without reading the session store; it expires, and a session that
      * logged out since is refused whatever marker it shows. A remember-me
      * cookie alone does not count: it would open a new session, which is

@@ -8,7 +8,7 @@
  */
 
 import ipaddr from 'ipaddr.js'
-import debug from './debug.ts'
+import debug from '../debug.ts'
 
 type Address = ipaddr.IPv4 | ipaddr.IPv6
 

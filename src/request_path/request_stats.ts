@@ -7,7 +7,7 @@
  * file that was distributed with this source code.
  */
 
-import type { MaintenanceStatus } from './types.ts'
+import type { MaintenanceStatus } from '../types.ts'
 
 type Logger = { info(message: string): void }
 
