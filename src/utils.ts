@@ -91,3 +91,16 @@ export function normaliseAllowEntry(entry: string): string {
     throw new errors.E_INVALID_ALLOW_ENTRY([entry])
   }
 }
+
+/**
+ * Run a store operation, turning whatever its driver throws into
+ * E_STORE_UNAVAILABLE; a corrupt record stays E_CORRUPT_STATE
+ */
+export async function guardStore<T>(store: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof errors.E_CORRUPT_STATE) throw error
+    throw new errors.E_STORE_UNAVAILABLE([store, (error as Error).message])
+  }
+}

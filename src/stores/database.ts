@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import debug from '../debug.ts'
-import * as errors from '../errors.ts'
+import { guardStore } from '../utils.ts'
 import { parseState } from '../state.ts'
 import type {
   DatabaseStoreOptions,
@@ -101,13 +101,8 @@ export class DatabaseStore implements MaintenanceStoreContract {
   /**
    * Turn driver errors into E_STORE_UNAVAILABLE, keeping our own errors
    */
-  async #guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work()
-    } catch (error) {
-      if (error instanceof errors.E_CORRUPT_STATE) throw error
-      throw new errors.E_STORE_UNAVAILABLE([this.name, (error as Error).message])
-    }
+  #guard<T>(work: () => Promise<T>): Promise<T> {
+    return guardStore(this.name, work)
   }
 
   /**

@@ -9,6 +9,7 @@
 
 import type { RedisService } from '@adonisjs/redis/types'
 import * as errors from '../errors.ts'
+import { guardStore } from '../utils.ts'
 import { parseState } from '../state.ts'
 import type {
   MaintenanceState,
@@ -74,13 +75,8 @@ export class RedisStore implements MaintenanceStoreContract {
     }
   }
 
-  async #guard<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work()
-    } catch (error) {
-      if (error instanceof errors.E_CORRUPT_STATE) throw error
-      throw new errors.E_STORE_UNAVAILABLE([this.name, (error as Error).message])
-    }
+  #guard<T>(work: () => Promise<T>): Promise<T> {
+    return guardStore(this.name, work)
   }
 
   async read(): Promise<MaintenanceState | null> {
