@@ -118,7 +118,7 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
     return {
       default: String(config.default),
       stores,
-      secretKey: appKeyOf(app),
+      secretKey: config.secretKey ?? appKeyOf(app),
       lockFile,
       refreshInterval: durations.refreshInterval,
       drainTimeout: durations.drainTimeout,

@@ -358,6 +358,13 @@ export interface MaintenanceConfig<
    *   than refusing.
    */
   onStoreError?: StoreErrorPolicy
+
+  /**
+   * The key bypass secrets are hashed with (HMAC-SHA256). Defaults to the
+   * app's APP_KEY (`appKey` of config/app.ts); set it to keep secrets
+   * valid across an APP_KEY rotation.
+   */
+  secretKey?: string
 }
 
 /**

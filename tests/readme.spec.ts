@@ -92,7 +92,7 @@ test.group('README', () => {
       const result = await app.ace(args)
       assert.equal(result.code, 0, `${line}\n${result.stderr}`)
     }
-  })
+  }).timeout(90_000)
 
   test('the flag tables list exactly the commands flags', async ({ assert }) => {
     const markdown = await readme()
