@@ -172,24 +172,29 @@ for (const server of WEB_SERVERS) {
       assert.equal(head.body, '')
     })
 
-    test("lock present: Retry-After is the lock file's {retryAfter}")
-      .with([
-        { retryAfter: '120', expected: '120' },
-        {
-          retryAfter: '"Wed, 01 Jan 2031 10:00:00 GMT"',
-          expected: 'Wed, 01 Jan 2031 10:00:00 GMT',
-        },
-        { retryAfter: '"1\\r\\nSet-Cookie: x=1"', expected: '60' },
-      ])
-      .skip(server !== 'haproxy', "only HAProxy reads the lock file: the others send the snippet's")
-      .run(async ({ assert }, { retryAfter, expected }) => {
-        await site.lock(`{"since":"2030-01-01T10:00:00.000Z","retryAfter":${retryAfter}}\n`)
-        const response = await rawRequest(port, { path: '/dashboard' })
-        assert.equal(response.status, 503)
-        assert.equal(response.headers['retry-after'], expected)
-        assert.notProperty(response.headers, 'set-cookie')
-        assert.equal(response.body, PAGE_HTML)
-      })
+    /**
+     * Only HAProxy reads the lock file; nginx, Apache and Caddy send the
+     * snippet's fixed value (documented), so the test exists for HAProxy only
+     */
+    if (server === 'haproxy') {
+      test("lock present: Retry-After is the lock file's {retryAfter}")
+        .with([
+          { retryAfter: '120', expected: '120' },
+          {
+            retryAfter: '"Wed, 01 Jan 2031 10:00:00 GMT"',
+            expected: 'Wed, 01 Jan 2031 10:00:00 GMT',
+          },
+          { retryAfter: '"1\\r\\nSet-Cookie: x=1"', expected: '60' },
+        ])
+        .run(async ({ assert }, { retryAfter, expected }) => {
+          await site.lock(`{"since":"2030-01-01T10:00:00.000Z","retryAfter":${retryAfter}}\n`)
+          const response = await rawRequest(port, { path: '/dashboard' })
+          assert.equal(response.status, 503)
+          assert.equal(response.headers['retry-after'], expected)
+          assert.notProperty(response.headers, 'set-cookie')
+          assert.equal(response.body, PAGE_HTML)
+        })
+    }
 
     test('lock present: conditional and range requests still get the full page', async ({
       assert,
