@@ -259,7 +259,12 @@ export class MaintenanceManager {
       if (!next) {
         await this.#apply(current)
         await this.#reconcile()
-        return { changed: false, state: this.#state }
+        /**
+         * The state that made it a no-op, not a newer one another writer
+         * put in meanwhile: `offline:on --force` racing an `offline:off`
+         * found the site OFFLINE, which is what it reports
+         */
+        return { changed: false, state: current }
       }
       next.revision = current.revision + 1
       const written = corrupt

@@ -67,8 +67,12 @@ test.group('CommandTask', () => {
   test('the heartbeat keeps a long task alive past its timeout', async ({ assert }) => {
     const [store] = await createStores('file')
     const manager = await createManager(store)
-    const task = await CommandTask.start('slow', { manager, timeout: 0.3 })
-    await new Promise((resolve) => setTimeout(resolve, 700))
+    /**
+     * A timeout of 1 s beats every ~333 ms: 2.5 s is over twice the
+     * timeout, with room for a slow fsync on a busy disk
+     */
+    const task = await CommandTask.start('slow', { manager, timeout: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 2_500))
     const [running] = await store.runningTasks(Date.now())
     assert.equal(running?.id, task.id, 'still counted after twice its timeout')
     assert.isAbove(running.heartbeatAt, running.startedAt)
