@@ -30,8 +30,6 @@ import { hashSecret, whoAmI } from './utils.ts'
 
 type Logger = Pick<LoggerService, 'info' | 'warn' | 'error'>
 
-export { sessionKey } from './request_path/session_key.ts'
-
 /**
  * Outcome of activate/deactivate
  */

@@ -60,23 +60,28 @@ export function refuseUpgrades(
   verify: (name: string, raw: string) => unknown
 ) {
   const emit = nodeServer.emit
-  nodeServer.emit = function (this: Server, event: string | symbol, ...args: any[]) {
-    if (event === 'upgrade' && gate.status !== 'online') {
-      const [req, socket] = args as [IncomingMessage, Duplex]
-      let allowed = false
-      try {
-        allowed = gate.allowsUpgrade(req, verify)
-      } catch (error) {
-        debug('upgrade check failed: %O', error)
-      }
-      if (!allowed) {
-        gate.stats.recordAnswered(gate.status)
-        socket.end(
-          'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nCache-Control: no-store\r\nContent-Length: 0\r\n\r\n'
-        )
-        return true
-      }
+  const refused = (req: IncomingMessage, socket: Duplex) => {
+    let allowed = false
+    try {
+      allowed = gate.allowsUpgrade(req, verify)
+    } catch (error) {
+      debug('upgrade check failed: %O', error)
     }
-    return emit.apply(this, [event, ...args] as Parameters<Server['emit']>)
+    if (allowed) return false
+    gate.stats.recordAnswered(gate.status)
+    socket.end(
+      'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nCache-Control: no-store\r\nContent-Length: 0\r\n\r\n'
+    )
+    return true
+  }
+
+  /**
+   * Every event of the server goes through here, each request's included:
+   * the arguments are passed on as they came, without a copy
+   */
+  nodeServer.emit = function (this: Server, event: string | symbol, req?: any, socket?: any) {
+    if (event === 'upgrade' && gate.status !== 'online' && refused(req, socket)) return true
+
+    return emit.apply(this, arguments as unknown as Parameters<Server['emit']>)
   } as Server['emit']
 }
