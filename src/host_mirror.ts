@@ -29,6 +29,11 @@ export interface LockFileEvidence {
  */
 export class HostMirror {
   #mirrored: MaintenanceState | null = null
+  /**
+   * One reflect at a time, in the order they were asked for: two states
+   * applied back to back must reach the disk in that order too
+   */
+  #queue: Promise<void> = Promise.resolve()
 
   constructor(
     protected config: Pick<ResolvedMaintenanceConfig, 'lockFile' | 'staticPage' | 'retryAfter'>,
@@ -39,7 +44,13 @@ export class HostMirror {
   /**
    * Mirror `state` onto this host
    */
-  async reflect(state: MaintenanceState) {
+  reflect(state: MaintenanceState): Promise<void> {
+    const run = this.#queue.then(() => this.#reflect(state))
+    this.#queue = run.catch(() => {})
+    return run
+  }
+
+  async #reflect(state: MaintenanceState) {
     const previous = this.#mirrored
     const changed = !previous || previous.revision !== state.revision
     const entering = state.status === 'offline' && previous?.status !== 'offline'

@@ -49,6 +49,14 @@ export class MaintenanceManager {
   #loaded = false
   #stores = new Map<string, MaintenanceStoreContract>()
   #assumed = false
+  /**
+   * Reads and writes are stamped in the order they start (a write once it
+   * is stored); a read that finishes after a newer one was applied is
+   * dropped, so a slow poll never undoes what a watch or a transition
+   * just applied
+   */
+  #stamp = 0
+  #appliedStamp = 0
   #presence = new Map<string, number>()
   #loggedOut = new Set<string>()
   #writing = new Map<string, Promise<void>>()
@@ -167,10 +175,11 @@ export class MaintenanceManager {
    * Read the state from the store and apply it in memory
    */
   async refresh(): Promise<MaintenanceState> {
+    const stamp = ++this.#stamp
     const state = (await this.store.read()) ?? initialState()
     await this.#loadLoggedOut(state)
-    await this.#apply(state)
-    return state
+    await this.#apply(state, stamp)
+    return this.#state
   }
 
   /**
@@ -197,7 +206,12 @@ export class MaintenanceManager {
    * Adopt a state read or written, emitting the event when the status
    * changed and mirroring OFFLINE onto this host's lock file
    */
-  async #apply(state: MaintenanceState) {
+  async #apply(state: MaintenanceState, stamp: number) {
+    if (stamp < this.#appliedStamp) {
+      debug('dropped a stale read of revision %d', state.revision)
+      return
+    }
+    this.#appliedStamp = stamp
     const previous = this.#state
     const wasAssumed = this.#assumed
     this.#state = state
@@ -221,9 +235,10 @@ export class MaintenanceManager {
    */
   async #reconcile() {
     for (let attempt = 0; attempt < 5; attempt++) {
+      const stamp = ++this.#stamp
       const fresh = (await this.store.read()) ?? initialState()
       if (fresh.revision === this.#state.revision) return
-      await this.#apply(fresh)
+      await this.#apply(fresh, stamp)
     }
   }
 
@@ -250,12 +265,13 @@ export class MaintenanceManager {
     mutate: (current: MaintenanceState, corrupt: boolean) => Promise<MaintenanceState | null>
   ): Promise<{ changed: boolean; state: MaintenanceState }> {
     for (let attempt = 0; attempt < 20; attempt++) {
+      const readStamp = ++this.#stamp
       const read = await this.#readForWrite(!!options.replaceCorrupt)
       if (!read) continue
       const { current, corrupt } = read
       const next = await mutate(current, corrupt !== null)
       if (!next) {
-        await this.#apply(current)
+        await this.#apply(current, readStamp)
         await this.#reconcile()
         /**
          * The state that made it a no-op, not a newer one another writer
@@ -276,7 +292,7 @@ export class MaintenanceManager {
         } else {
           this.logger?.info(describeTransition(current, next))
         }
-        await this.#apply(next)
+        await this.#apply(next, ++this.#stamp)
         await this.#reconcile()
         return { changed: true, state: next }
       }

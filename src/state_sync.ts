@@ -23,7 +23,13 @@ type Logger = Pick<LoggerService, 'info' | 'error'>
 export class StateSync {
   #timer: NodeJS.Timeout | null = null
   #retry: NodeJS.Timeout | null = null
-  #ticking = false
+  /**
+   * The read under way, and whether another was asked for meanwhile: one
+   * read at a time, so a failed read's policy never lands on top of a
+   * newer good read, and a notification during a read is not lost
+   */
+  #running: Promise<void> | null = null
+  #again = false
   #lastError: Error | null = null
 
   constructor(
@@ -52,10 +58,7 @@ export class StateSync {
     if (store.subscribe) {
       await store
         .subscribe(() => {
-          this.manager
-            .refresh()
-            .then(() => this.#recovered())
-            .catch((error) => this.#failed(error))
+          this.tick()
         })
         .catch((error) => this.#failed(error))
     }
@@ -67,17 +70,29 @@ export class StateSync {
    * Read the state (applying the policy when it cannot be read) and
    * promote a finished drain
    */
-  async tick() {
-    if (this.#ticking) return
-    this.#ticking = true
+  tick(): Promise<void> {
+    if (this.#running) {
+      this.#again = true
+      return this.#running
+    }
+    this.#running = (async () => {
+      do {
+        this.#again = false
+        await this.#read()
+      } while (this.#again)
+    })().finally(() => {
+      this.#running = null
+    })
+    return this.#running
+  }
+
+  async #read() {
     try {
       await this.manager.refresh()
       this.#recovered()
       if (this.manager.state.status === 'pending') await this.manager.settle()
     } catch (error) {
       await this.#failed(error as Error)
-    } finally {
-      this.#ticking = false
     }
   }
 

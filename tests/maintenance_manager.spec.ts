@@ -267,6 +267,41 @@ test.group('MaintenanceManager | several instances', () => {
     await writer.deactivate()
     await waitUntil(() => reader.isOnline, 2000)
   })
+  test('a slow read that ends after a newer one never brings the older state back', async ({
+    assert,
+  }) => {
+    const [writerStore, readerStore] = await createStores('file', 2)
+    const lockFile = join(await makeTempDir(), 'down')
+    const writer = await createManager(writerStore)
+    const reader = await createManager(readerStore, { lockFile })
+    await writer.activate({ force: true })
+    await reader.refresh()
+    assert.isTrue(existsSync(lockFile))
+
+    /**
+     * A poll reads OFFLINE and is held up; offline:off lands, a watch
+     * event reads ONLINE and applies it; then the poll finishes
+     */
+    const read = readerStore.read.bind(readerStore)
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    readerStore.read = async () => {
+      const state = await read()
+      await held
+      return state
+    }
+    const slowPoll = reader.refresh()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    readerStore.read = read
+    await writer.deactivate()
+    await reader.refresh()
+    assert.isTrue(reader.isOnline)
+    release()
+    await slowPoll
+
+    assert.isTrue(reader.isOnline, 'the older read was dropped')
+    assert.isFalse(existsSync(lockFile), 'and left the lock file alone')
+  })
 })
 
 test.group('MaintenanceManager | presence', () => {
