@@ -271,5 +271,20 @@ test.group('Packed package in a fresh app', (group) => {
     const snippet = await ace('offline:snippet', 'nginx', `--upstream=127.0.0.1:${port}`)
     assert.equal(snippet.code, 0, snippet.stderr)
     assert.include(snippet.stdout, join(app, 'tmp/maintenance/down'))
-  })
+
+    const offlineRun = await ace('offline:run', '--', process.execPath, '-e', 'process.exit(0)')
+    assert.equal(offlineRun.code, 0, offlineRun.stdout + offlineRun.stderr)
+    assert.include(offlineRun.stdout, 'The command succeeded; the site is ONLINE')
+
+    const health = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import('site-maintenance/health'); console.log(typeof m.MaintenanceCheck)`,
+      ],
+      app
+    )
+    assert.equal(health.stdout.trim(), 'function', health.stderr)
+  }).timeout(120_000)
 })

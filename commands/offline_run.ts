@@ -1,0 +1,168 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { spawn } from 'node:child_process'
+import { constants } from 'node:os'
+import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import type { CommandOptions } from '@adonisjs/core/types/ace'
+import { describeCensus } from '../src/census_line.ts'
+import { runWithManager, type Interrupt } from '../src/command_runner.ts'
+import { waitForDrain } from '../src/drain_wait.ts'
+import type { MaintenanceManager } from '../src/maintenance_manager.ts'
+import type { ActivateOptions } from '../src/types.ts'
+import { toMilliseconds } from '../src/utils.ts'
+
+/**
+ * Drain, run one command with the site OFFLINE, and bring the site back
+ * ONLINE when it succeeds: a deploy script's migration in one line
+ */
+export default class OfflineRun extends BaseCommand {
+  static commandName = 'offline:run'
+  static description =
+    'Drain, run a command (after --) with the site OFFLINE, and bring it back ONLINE when the command succeeds'
+  static help = [
+    'node ace offline:run --timeout=10m -- node ace migration:run --force',
+    'The command runs without a shell; its exit code is this command’s.',
+    'It fails: the site stays OFFLINE (--online-on-failure brings it back).',
+    'Ctrl-C or SIGTERM while draining: the site goes back ONLINE if this command took it down.',
+    'Ctrl-C or SIGTERM while the command runs: passed on to it; it then counts as failed.',
+  ]
+  static options: CommandOptions = { startApp: true }
+
+  @args.spread({ description: 'The command to run and its arguments', required: false })
+  declare commandLine?: string[]
+
+  @flags.boolean({ description: 'Go OFFLINE at once, without waiting for the drain' })
+  declare force: boolean
+
+  @flags.string({ description: 'Drain deadline ("30s", "15m"); defaults to the session idle age' })
+  declare timeout?: string
+
+  @flags.string({ description: 'Message shown on the maintenance page and the banner' })
+  declare message?: string
+
+  @flags.string({ description: 'Retry-After value: seconds, or an HTTP date' })
+  declare retry?: string
+
+  @flags.boolean({ description: 'Bring the site back ONLINE even when the command fails' })
+  declare onlineOnFailure: boolean
+
+  async run() {
+    if (!this.commandLine?.length) {
+      this.logger.error(
+        'Give the command to run after --, e.g. node ace offline:run -- node ace migration:run --force'
+      )
+      this.exitCode = 1
+      return
+    }
+    await runWithManager(this, (manager, interrupt) => this.#run(manager, interrupt), {
+      interruptible: true,
+    })
+  }
+
+  async #run(manager: MaintenanceManager, interrupt: Interrupt) {
+    const options: ActivateOptions = {
+      force: this.force,
+      message: this.message,
+    }
+    if (this.timeout !== undefined) options.timeout = toMilliseconds(this.timeout, '--timeout')
+    if (this.retry !== undefined) options.retryAfter = this.retry
+
+    const activated = await manager.activate(options)
+    if (activated.state.status === 'pending') {
+      this.logger.info(
+        `The site is PENDING: ${describeCensus(activated.census ?? (await manager.census()))}. New logins are refused.`
+      )
+      const { outcome } = await waitForDrain(this, manager, interrupt)
+      if (outcome === 'cancelled') {
+        this.logger.error('The drain was cancelled (offline:off): the command was not run')
+        this.exitCode = 1
+        return
+      }
+    }
+    if (interrupt.interrupted) {
+      await this.#interruptedBeforeRun(manager, activated.changed, interrupt)
+      return
+    }
+
+    this.logger.success(`The site is OFFLINE; running: ${this.commandLine!.join(' ')}`)
+    const code = await this.#execute(interrupt)
+    if (code === 0) {
+      await manager.deactivate()
+      this.logger.success('The command succeeded; the site is ONLINE')
+      return
+    }
+    this.exitCode = code
+    if (this.onlineOnFailure) {
+      await manager.deactivate()
+      this.logger.warning(
+        `The command failed (exit code ${code}); the site is ONLINE (--online-on-failure)`
+      )
+      return
+    }
+    this.logger.error(
+      `The command failed (exit code ${code}); the site stays OFFLINE. Fix it, then run "node ace offline:off"`
+    )
+  }
+
+  /**
+   * Nothing has run yet: undo what this command did, and only that
+   */
+  async #interruptedBeforeRun(
+    manager: MaintenanceManager,
+    tookDown: boolean,
+    interrupt: Interrupt
+  ) {
+    this.exitCode = interrupt.exitCode
+    if (tookDown) {
+      await manager.deactivate()
+      this.logger.warning(
+        `Stopped (${interrupt.signal}) before the command ran; the site is ONLINE again`
+      )
+      return
+    }
+    this.logger.warning(
+      `Stopped (${interrupt.signal}) before the command ran; the site was already in maintenance and stays ${manager.status.toUpperCase()}`
+    )
+  }
+
+  /**
+   * Run the command without a shell, its output on ours. Its exit code,
+   * 128 + the signal number when a signal ended it, 127 when it cannot be
+   * started. SIGTERM is passed on; so is SIGINT when no terminal sent it
+   * to the whole process group already.
+   */
+  #execute(interrupt: Interrupt): Promise<number> {
+    const [file, ...rest] = this.commandLine!
+    return new Promise((resolve) => {
+      const child = spawn(file, rest, { stdio: 'inherit' })
+      const forward = (signal: NodeJS.Signals) => {
+        if (signal === 'SIGTERM' || !process.stdin.isTTY) child.kill(signal)
+      }
+      process.on('SIGTERM', forward)
+      process.on('SIGINT', forward)
+      const done = (code: number) => {
+        process.off('SIGTERM', forward)
+        process.off('SIGINT', forward)
+        resolve(code)
+      }
+      child.on('error', (error) => {
+        this.logger.error(`Cannot run ${file}: ${error.message}`)
+        done(127)
+      })
+      child.on('close', (code, signal) => {
+        done(code ?? 128 + (signal ? constants.signals[signal] : 0))
+      })
+      /**
+       * A signal that arrived before the child existed
+       */
+      if (interrupt.interrupted) forward(interrupt.signal!)
+    })
+  }
+}
