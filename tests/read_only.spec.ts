@@ -356,6 +356,7 @@ test.group('Read-only | Edge global and banner', (group) => {
     const banner = await render('@!maintenance.banner()')
     assert.include(banner, 'class="sm-banner sm-banner--read-only"')
     assert.include(banner, 'The site is read-only.')
+    assert.isTrue(JSON.parse(JSON.stringify(edge.globals.maintenance)).readOnly)
 
     await manager.activate()
     assert.equal(await render('{{ maintenance.readOnly }}'), 'false')

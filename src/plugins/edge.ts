@@ -194,10 +194,10 @@ export class MaintenanceGlobal {
   toJSON() {
     return {
       status: this.status,
-      readOnly: this.readOnly,
       message: this.message,
       deadline: this.deadline,
       retryAfter: this.retryAfter,
+      ...(this.readOnly ? { readOnly: true } : {}),
     }
   }
 }
