@@ -17,6 +17,7 @@ import { HostMirror } from './host_mirror.ts'
 import { sessionKey } from './request_path/session_key.ts'
 import { StateSync } from './state_sync.ts'
 import { validateActivateOptions } from './options.ts'
+import type { MaintenanceFake } from './maintenance_fake.ts'
 import type {
   ActivateOptions,
   Census,
@@ -58,6 +59,10 @@ export class MaintenanceManager {
   #stamp = 0
   #appliedStamp = 0
   #presence = new Map<string, number>()
+  /**
+   * The in-memory store of `fake()`, used instead of the configured one
+   */
+  #fake: MaintenanceFake | null = null
   #loggedOut = new Set<string>()
   #writing = new Map<string, Promise<void>>()
 
@@ -104,8 +109,47 @@ export class MaintenanceManager {
     return store
   }
 
-  get store() {
-    return this.use()
+  get store(): MaintenanceStoreContract {
+    return this.#fake?.store ?? this.use()
+  }
+
+  /**
+   * For the tests of apps: run on an in-memory store in `status` until the
+   * returned fake is restored, which happens by itself after the Japa test
+   * that called it. Nothing reaches the configured store or this host's
+   * lock file meanwhile; requests, the banner and events behave as in that
+   * status.
+   */
+  async fake(
+    status: MaintenanceStatus = 'offline',
+    options: ActivateOptions = {}
+  ): Promise<MaintenanceFake> {
+    if (!this.#fake) {
+      const [{ MaintenanceFake }, { MemoryStore }] = await Promise.all([
+        import('./maintenance_fake.ts'),
+        import('./stores/memory.ts'),
+      ])
+      const before = this.#state
+      const fake = new MaintenanceFake(this, new MemoryStore(), async () => {
+        if (this.#fake === fake) this.#fake = null
+        await this.#leaveFake(before)
+      })
+      this.#fake = fake
+      await restoreAfterTest(fake)
+    }
+    return this.#fake.to(status, options)
+  }
+
+  /**
+   * Back from a fake: the configured store's state, or the state from
+   * before the fake when that store cannot be read now
+   */
+  async #leaveFake(before: MaintenanceState) {
+    try {
+      await this.refresh()
+    } catch {
+      await this.#apply(before, ++this.#stamp)
+    }
   }
 
   /**
@@ -227,7 +271,7 @@ export class MaintenanceManager {
       debug('status changed from %s to %s', statusLabel(previous), statusLabel(state))
       this.emitter?.emit(`maintenance:${state.status}`, { state, previous: previous.status })
     }
-    await this.mirror.reflect(state)
+    if (!this.#fake) await this.mirror.reflect(state)
   }
 
   /**
@@ -489,6 +533,18 @@ export class MaintenanceManager {
     this.sync.stop()
     for (const store of this.#stores.values()) await store.close()
     this.#stores.clear()
+  }
+}
+
+/**
+ * Restore a fake after the Japa test that made it, when it runs in one
+ */
+async function restoreAfterTest(fake: MaintenanceFake) {
+  try {
+    const { getActiveTest } = await import('@japa/runner')
+    getActiveTest()?.cleanup(() => fake.restore())
+  } catch {
+    debug('not in a Japa test: restore the fake yourself')
   }
 }
 

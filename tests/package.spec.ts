@@ -15,6 +15,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
 import { freePort } from './free_port.ts'
+import { graph, requestPathOffenders } from './import_graph.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const SKELETON = join(ROOT, 'tests/fixtures/packed_app')
@@ -187,6 +188,22 @@ test.group('Packed package in a fresh app', (group) => {
     assert.includeMembers(
       commands.commands.map((command: { commandName: string }) => command.commandName),
       ['offline:on', 'offline:off', 'offline:status', 'offline:snippet']
+    )
+  })
+
+  test('the built request path loads no store and no node:fs', async ({ assert }) => {
+    const installed = join(app, 'node_modules', 'site-maintenance')
+    const reached = graph(
+      [
+        'build/src/request_path/maintenance_middleware.js',
+        'build/src/request_path/early_answer.js',
+      ],
+      `${installed}/`
+    )
+    assert.deepEqual(requestPathOffenders(reached, `${installed}/`), [])
+    assert.isTrue(
+      reached.has(join(installed, 'build/src/request_path/presence_marker.js')),
+      'the walk follows the built imports'
     )
   })
 

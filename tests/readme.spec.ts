@@ -51,6 +51,7 @@ test.group('README', () => {
           file,
           source
             .replaceAll(`from 'site-maintenance'`, `from '../../index.ts'`)
+            .replaceAll(`from 'site-maintenance/services/main'`, `from '../../services/main.ts'`)
             .replaceAll(`from '#start/env'`, `from './env.ts'`) + '\nexport {}\n'
         )
         return file
@@ -65,7 +66,12 @@ test.group('README', () => {
         onUnRecoverableConfigFileDiagnostic: () => {},
       }
     )!
-    const program = ts.createProgram(files, {
+    /**
+     * What an app's tests/bootstrap.ts brings: the api client's test context
+     */
+    const bootstrap = join(directory, 'bootstrap.ts')
+    await writeFile(bootstrap, `import '@japa/api-client'\n`)
+    const program = ts.createProgram([...files, bootstrap], {
       ...parsed.options,
       noEmit: true,
       noUnusedLocals: false,

@@ -22,20 +22,92 @@ export interface PreparedAnswer {
 }
 
 /**
- * Status, headers and body of the 503 for a request with this Accept
- * header: JSON when the client prefers it to HTML, HTML otherwise
+ * What the answer reads of a refused request: the raw Node.js request,
+ * which both writers hold
  */
-export function maintenanceAnswer(prepared: PreparedAnswer, accept: string | undefined) {
-  const json = wantsJson(accept)
-  const body = json ? prepared.json : prepared.html()
-  return {
+export type AnsweredRequest = Pick<IncomingMessage, 'headers' | 'url'>
+
+/**
+ * Status, headers and body of the maintenance answer to a refused
+ * request. JSON when the client prefers it to HTML, whatever else it
+ * sends. Otherwise the HTML page, except for two kinds of script-driven
+ * requests that would show it in the wrong place:
+ *
+ * - an Inertia visit (`X-Inertia: true`) gets 409 with
+ *   `X-Inertia-Location`, Inertia's protocol for "visit this URL with the
+ *   browser": a full page load of the same URL, which carries no
+ *   X-Inertia header and gets the 503 page (no loop). Without this the
+ *   client shows the page in a modal over the app.
+ * - an htmx request (`HX-Request: true`) gets the 503 page with
+ *   `HX-Refresh: true`. htmx reads HX-Refresh (like HX-Redirect and
+ *   HX-Location) before it decides from the status whether to swap, and
+ *   reloads the page whatever the status; by default it swaps no 5xx, so
+ *   without the header a click would silently do nothing. The status
+ *   stays 503 and the body the page, so a client that ignores the header
+ *   still gets the maintenance answer. A history restore
+ *   (`HX-History-Restore-Request`) expects a full page and does not read
+ *   HX-Refresh: it gets the plain answer.
+ */
+export function maintenanceAnswer(prepared: PreparedAnswer, request: AnsweredRequest) {
+  const { headers } = request
+  if (wantsJson(headers.accept)) {
+    return {
+      status: 503,
+      headers: {
+        'Cache-Control': 'no-store',
+        'Retry-After': prepared.retryAfter,
+        'Content-Type': 'application/json; charset=utf-8',
+      } as Record<string, string>,
+      body: prepared.json,
+    }
+  }
+
+  if (headers['x-inertia'] === 'true') {
+    return {
+      status: 409,
+      headers: {
+        'Cache-Control': 'no-store',
+        'Retry-After': prepared.retryAfter,
+        'X-Inertia-Location': sameSiteLocation(request.url),
+      } as Record<string, string>,
+      body: '',
+    }
+  }
+
+  const answer = {
     status: 503,
     headers: {
       'Cache-Control': 'no-store',
       'Retry-After': prepared.retryAfter,
-      'Content-Type': json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
-    },
-    body,
+      'Content-Type': 'text/html; charset=utf-8',
+    } as Record<string, string>,
+    body: prepared.html(),
+  }
+  if (headers['hx-request'] === 'true' && headers['hx-history-restore-request'] !== 'true') {
+    answer.headers['HX-Refresh'] = 'true'
+  }
+  return answer
+}
+
+/**
+ * The request's own path and query, as a location the browser resolves
+ * on this site: leading slashes (or backslashes) collapse into one, so a
+ * request line like `//evil.example/` cannot become a protocol-relative
+ * location to another host. Never the Host header: behind a proxy it
+ * may name another site
+ */
+function sameSiteLocation(url: string | undefined): string {
+  if (url?.[0] === '/') {
+    return url[1] === '/' || url[1] === '\\' ? url.replace(/^[/\\]+/, '/') : url
+  }
+  /**
+   * The absolute form a proxy may send (`GET http://host/path`)
+   */
+  try {
+    const { pathname, search } = new URL(url ?? '')
+    return sameSiteLocation(pathname + search)
+  } catch {
+    return '/'
   }
 }
 

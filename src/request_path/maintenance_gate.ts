@@ -210,7 +210,7 @@ export class MaintenanceGate {
     }
 
     this.stats.recordAnswered(state.status)
-    const { status, headers, body } = maintenanceAnswer(snapshot.answer, req.headers.accept)
+    const { status, headers, body } = maintenanceAnswer(snapshot.answer, req)
     res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) })
     res.end(body)
     return true
@@ -319,7 +319,7 @@ export class MaintenanceGate {
       return
     }
 
-    const { status, headers, body } = maintenanceAnswer(snapshot.answer, request.header('accept'))
+    const { status, headers, body } = maintenanceAnswer(snapshot.answer, request.request)
     response.status(status)
     for (const [name, value] of Object.entries(headers)) response.header(name, value)
     response.send(body, false)
