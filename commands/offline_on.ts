@@ -13,6 +13,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import string from '@adonisjs/core/helpers/string'
 import { describeCensus } from '../src/census_line.ts'
 import { runWithManager, type Interrupt } from '../src/command_runner.ts'
+import { statusLabel } from '../src/state.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import type { ActivateOptions } from '../src/types.ts'
 import { toMilliseconds } from '../src/utils.ts'
@@ -60,6 +61,12 @@ export default class OfflineOn extends BaseCommand {
   @flags.string({ description: 'Redirect refused requests to this URL instead of answering 503' })
   declare redirect?: string
 
+  @flags.boolean({
+    description:
+      'Go READ-ONLY at once: GET, HEAD and OPTIONS keep working for everyone, writes get the maintenance answer (no drain, no lock file)',
+  })
+  declare readOnly: boolean
+
   async run() {
     await runWithManager(this, (manager, interrupt) => this.#run(manager, interrupt), {
       interruptible: true,
@@ -72,6 +79,7 @@ export default class OfflineOn extends BaseCommand {
       message: this.message,
       redirect: this.redirect,
       allow: this.allow,
+      readOnly: this.readOnly,
     }
     if (this.timeout !== undefined) options.timeout = toMilliseconds(this.timeout, '--timeout')
     if (this.retry !== undefined) options.retryAfter = this.retry
@@ -98,8 +106,14 @@ export default class OfflineOn extends BaseCommand {
       this.logger.info(`Bypass secret (shown once): ${generatedSecret}`)
     }
     if (!result.changed) {
-      this.logger.info(`The site is already ${state.status.toUpperCase()}`)
+      this.logger.info(`The site is already ${statusLabel(state)}`)
       if (state.status === 'offline') return
+    }
+    if (state.readOnly) {
+      this.logger.success(
+        'The site is READ-ONLY: GET, HEAD and OPTIONS requests keep working for everyone, other requests get the maintenance answer (no lock file)'
+      )
+      return
     }
     if (state.status === 'offline') {
       this.#announceOffline(manager)

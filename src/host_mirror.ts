@@ -23,7 +23,8 @@ export interface LockFileEvidence {
 
 /**
  * This host's copy of the state for its web server: the lock file,
- * present exactly while OFFLINE, and the static maintenance page. Written
+ * present exactly while OFFLINE, and the static maintenance page. Not
+ * while READ-ONLY: the web server would refuse the reads too. Written
  * when the status or revision changes, or when the lock file has gone
  * missing; nothing is touched while nothing changes.
  */
@@ -53,7 +54,7 @@ export class HostMirror {
   async #reflect(state: MaintenanceState) {
     const previous = this.#mirrored
     const changed = !previous || previous.revision !== state.revision
-    const entering = state.status === 'offline' && previous?.status !== 'offline'
+    const entering = locks(state) && !locks(previous)
     this.#mirrored = state
 
     /**
@@ -73,7 +74,7 @@ export class HostMirror {
 
     const lockFile = this.config.lockFile
     if (!lockFile) return
-    if (state.status === 'offline') {
+    if (locks(state)) {
       if (changed || !(await exists(lockFile))) await this.#writeLock(lockFile, state)
     } else if (changed) {
       await rm(lockFile, { force: true })
@@ -123,6 +124,14 @@ export class HostMirror {
       return {}
     }
   }
+}
+
+/**
+ * Whether the web server answers by itself in this state: OFFLINE, but
+ * not READ-ONLY (the snippets only test that the lock file exists)
+ */
+function locks(state: MaintenanceState | null) {
+  return state !== null && state.status === 'offline' && !state.readOnly
 }
 
 async function exists(path: string) {

@@ -12,7 +12,7 @@ import type { EmitterService, LoggerService } from '@adonisjs/core/types'
 import debug from './debug.ts'
 import * as errors from './errors.ts'
 import { MaintenancePage } from './maintenance_page.ts'
-import { initialState } from './state.ts'
+import { initialState, statusLabel } from './state.ts'
 import { HostMirror } from './host_mirror.ts'
 import { sessionKey } from './request_path/session_key.ts'
 import { StateSync } from './state_sync.ts'
@@ -265,8 +265,10 @@ export class MaintenanceManager {
     if (firstLoad || wasAssumed || previous.revision !== state.revision) {
       await this.page.prepare(state)
     }
-    if (previous.status !== state.status && !firstLoad && !wasAssumed) {
-      debug('status changed from %s to %s', previous.status, state.status)
+    const changed =
+      previous.status !== state.status || Boolean(previous.readOnly) !== Boolean(state.readOnly)
+    if (changed && !firstLoad && !wasAssumed) {
+      debug('status changed from %s to %s', statusLabel(previous), statusLabel(state))
       this.emitter?.emit(`maintenance:${state.status}`, { state, previous: previous.status })
     }
     if (!this.#fake) await this.mirror.reflect(state)
@@ -376,10 +378,13 @@ export class MaintenanceManager {
 
   /**
    * Take the site down: OFFLINE at once when forced or nothing is running,
-   * PENDING with a deadline otherwise
+   * PENDING with a deadline otherwise. With `readOnly`, READ-ONLY at once
+   * from any state: reads keep working and writes are refused for
+   * everyone alike, so there is nothing to drain.
    */
   async activate(options: ActivateOptions = {}): Promise<TransitionResult> {
     const settings = validateActivateOptions(options, this.config)
+    const readOnly = !!options.readOnly
     let census: Census | null = null
 
     /**
@@ -388,31 +393,46 @@ export class MaintenanceManager {
      */
     const replaceCorrupt = !!options.force
     const result = await this.#transition({ replaceCorrupt }, async (current, corrupt) => {
-      if (!corrupt && current.status === 'offline') return null
-      if (current.status === 'pending' && !options.force) return null
-
       const now = Date.now()
-      census = await this.census(now)
-      const drained = census.activeSessions + census.runningTasks === 0
-      const status: MaintenanceStatus = options.force || drained ? 'offline' : 'pending'
-      const keep = current.status === 'pending' ? current : null
+      let status: MaintenanceStatus = 'offline'
+      /**
+       * READ-ONLY → OFFLINE goes without a drain: nobody can save anything
+       * already, and a drain would give logged-in sessions their writes
+       * back
+       */
+      if (readOnly) {
+        if (!corrupt && current.readOnly) return null
+      } else if (!current.readOnly) {
+        if (!corrupt && current.status === 'offline') return null
+        if (current.status === 'pending' && !options.force) return null
+        census = await this.census(now)
+        const drained = census.activeSessions + census.runningTasks === 0
+        status = options.force || drained ? 'offline' : 'pending'
+      }
+
+      /**
+       * The window's settings carry over from PENDING, and between
+       * READ-ONLY and OFFLINE (the bypass secret stays valid)
+       */
+      const keep = current.status === 'online' ? null : current
 
       return {
         ...initialState(),
         status,
         since: now,
-        drainStartedAt: keep?.drainStartedAt ?? now,
+        drainStartedAt: keep?.drainStartedAt ?? (readOnly ? null : now),
         deadline: status === 'pending' ? now + settings.timeout : null,
         message: options.message ?? keep?.message ?? null,
         retryAfter: settings.retryAfter ?? keep?.retryAfter ?? null,
         redirect: options.redirect ?? keep?.redirect ?? null,
-        forced: !!options.force,
+        forced: !readOnly && !!options.force,
         requestedBy: options.requestedBy ?? whoAmI(),
         secretHash: options.secret
           ? hashSecret(options.secret, this.config.secretKey)
           : (keep?.secretHash ?? null),
         secretNonce: options.secret ? randomBytes(16).toString('hex') : (keep?.secretNonce ?? null),
         allow: settings.allow ?? keep?.allow ?? [],
+        readOnly,
       }
     })
     return { ...result, census }
@@ -529,15 +549,15 @@ async function restoreAfterTest(fake: MaintenanceFake) {
 }
 
 function describeTransition(from: MaintenanceState, to: MaintenanceState) {
-  const label = to.status.toUpperCase()
+  const label = statusLabel(to)
   const by = to.requestedBy ? ` by ${to.requestedBy}` : ''
   if (to.status === 'pending') {
-    return `site-maintenance: ${from.status.toUpperCase()} → ${label}${by}, drain deadline ${new Date(to.deadline!).toISOString()}`
+    return `site-maintenance: ${statusLabel(from)} → ${label}${by}, drain deadline ${new Date(to.deadline!).toISOString()}`
   }
-  if (to.status === 'offline' && from.status === 'pending') {
+  if (to.status === 'offline' && from.status === 'pending' && !to.readOnly) {
     const reason =
       to.since >= (from.deadline ?? Infinity) ? 'drain deadline passed' : 'drain finished'
     return `site-maintenance: PENDING → OFFLINE (${reason})`
   }
-  return `site-maintenance: ${from.status.toUpperCase()} → ${label}${by}${to.forced ? ' (forced)' : ''}`
+  return `site-maintenance: ${statusLabel(from)} → ${label}${by}${to.forced ? ' (forced)' : ''}`
 }

@@ -15,6 +15,11 @@ import type { MaintenanceState, ResolvedMaintenanceConfig } from './types.ts'
  */
 export interface PageData {
   status: MaintenanceState['status']
+  /**
+   * True for a write refused while the site is READ-ONLY (always set by
+   * `data()`; optional for pages built by hand)
+   */
+  readOnly?: boolean
   message: string
   /**
    * When the site is expected back (from Retry-After), or null
@@ -51,7 +56,8 @@ export class MaintenancePage {
   data(state: MaintenanceState): PageData {
     return {
       status: state.status,
-      message: state.message ?? this.config.message,
+      readOnly: state.readOnly === true,
+      message: messageOf(state, this.config),
       retryAt: retryAt(state, this.config.retryAfter),
     }
   }
@@ -73,6 +79,7 @@ export class MaintenancePage {
       message: data.message,
       retryAfter: state.retryAfter ?? this.config.retryAfter,
       retryAt: data.retryAt?.toISOString() ?? null,
+      ...(data.readOnly ? { readOnly: true } : {}),
     }
   }
 
@@ -103,6 +110,22 @@ export class MaintenancePage {
     if (this.#html?.revision === state.revision) return this.#html.html
     return defaultPage(this.data(state))
   }
+}
+
+/**
+ * The message of a READ-ONLY site when `offline:on --message` gave none
+ */
+export const READ_ONLY_MESSAGE = 'You can browse the site, but changes cannot be saved right now.'
+
+/**
+ * The message of a state: the `offline:on --message`, else the read-only
+ * one while READ-ONLY, else the configured default
+ */
+export function messageOf(
+  state: Pick<MaintenanceState, 'message' | 'readOnly'>,
+  config: Pick<ResolvedMaintenanceConfig, 'message'>
+): string {
+  return state.message ?? (state.readOnly ? READ_ONLY_MESSAGE : config.message)
 }
 
 /**
@@ -158,7 +181,7 @@ export function defaultPage(data: PageData): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <meta name="color-scheme" content="light dark">
-<title>Down for maintenance</title>
+<title>${data.readOnly ? 'Read-only for maintenance' : 'Down for maintenance'}</title>
 <style>
 :root{--bg:#f4f6f8;--card:#fff;--text:#17202b;--muted:#4a5565;--accent:#2a5bd7;--line:#dde2e9}
 @media (prefers-color-scheme:dark){:root{--bg:#0f1318;--card:#181e26;--text:#edf0f4;--muted:#aeb8c5;--accent:#93b2ff;--line:#29313c}}
@@ -172,7 +195,7 @@ svg{width:3.25rem;height:3.25rem;color:var(--accent)}a{color:var(--accent)}a:foc
 <body>
 <main>
 <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/></svg>
-<h1>We&#39;ll be back soon</h1>
+<h1>${data.readOnly ? 'The site is read-only' : 'We&#39;ll be back soon'}</h1>
 <p>${escapeHtml(data.message)}</p>
 ${back}
 <p><a href="">Try again</a></p>

@@ -20,6 +20,12 @@ export function validateActivateOptions(
   options: ActivateOptions,
   config: Pick<ResolvedMaintenanceConfig, 'drainTimeout' | 'sessionIdleAge'>
 ) {
+  if (options.readOnly && options.timeout !== undefined) {
+    throw new errors.E_INVALID_OPTION([
+      '--timeout sets the drain deadline, and --read-only has no drain: pass one or the other',
+    ])
+  }
+
   const timeout = options.timeout ?? config.drainTimeout ?? config.sessionIdleAge
   if (!Number.isFinite(timeout) || timeout < 0) {
     throw new errors.E_INVALID_OPTION([`Invalid drain timeout "${options.timeout}"`])

@@ -30,7 +30,16 @@ export function initialState(): MaintenanceState {
     secretHash: null,
     secretNonce: null,
     allow: [],
+    readOnly: false,
   }
+}
+
+/**
+ * How commands and logs name a state: ONLINE, PENDING, OFFLINE or
+ * READ-ONLY (an OFFLINE state that lets reads through)
+ */
+export function statusLabel(state: Pick<MaintenanceState, 'status' | 'readOnly'>): string {
+  return state.status === 'offline' && state.readOnly ? 'READ-ONLY' : state.status.toUpperCase()
 }
 
 /**
@@ -62,5 +71,9 @@ function checkState(value: any): string | null {
     return 'invalid deadline'
   }
   if (value.allow !== undefined && !Array.isArray(value.allow)) return 'invalid allow list'
+  if (value.readOnly !== undefined && typeof value.readOnly !== 'boolean') return 'invalid readOnly'
+  if (value.readOnly === true && value.status !== 'offline') {
+    return `readOnly with status ${JSON.stringify(value.status)}`
+  }
   return null
 }

@@ -63,6 +63,13 @@ export interface MaintenanceState {
    * Allowed IPs and CIDR ranges
    */
   allow: string[]
+  /**
+   * Read-only mode (only with `status: 'offline'`): GET, HEAD and OPTIONS
+   * reach the app for everyone, other methods get the maintenance answer
+   * unless a bypass lets them through. No drain, no lock file. Missing
+   * in records written before it existed, which read as false.
+   */
+  readOnly: boolean
 }
 
 /**
@@ -439,6 +446,10 @@ export interface ActivateOptions {
   secret?: string
   allow?: string[]
   requestedBy?: string
+  /**
+   * Go read-only at once, from any state (`offline:on --read-only`)
+   */
+  readOnly?: boolean
 }
 
 /**

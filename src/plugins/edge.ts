@@ -12,7 +12,7 @@ import { Edge } from 'edge.js'
 import type { PluginFn, TagContract } from 'edge.js/types'
 import debug from '../debug.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
-import type { PageData, PageRenderer } from '../maintenance_page.ts'
+import { messageOf, type PageData, type PageRenderer } from '../maintenance_page.ts'
 import type { MaintenanceStatus } from '../types.ts'
 
 /**
@@ -108,18 +108,28 @@ export class MaintenanceGlobal {
   }
 
   /**
-   * Offline: only bypass holders see the site's pages
+   * Offline: only bypass holders see the site's pages (READ-ONLY too,
+   * where everyone sees them: test `readOnly` first)
    */
   get offline() {
     return this.status === 'offline'
   }
 
   /**
-   * The `offline:on --message`, or the configured default; null when online
+   * Read-only (`offline:on --read-only`): everyone reads the site's pages,
+   * writes get the maintenance page. `offline` is true as well.
+   */
+  get readOnly() {
+    return this.offline && this.#manager.state.readOnly === true
+  }
+
+  /**
+   * The `offline:on --message`, or the default (the read-only one while
+   * READ-ONLY, else the configured one); null when online
    */
   get message(): string | null {
     if (this.online) return null
-    return this.#manager.state.message ?? this.#manager.config.message
+    return messageOf(this.#manager.state, this.#manager.config)
   }
 
   /**
@@ -187,6 +197,7 @@ export class MaintenanceGlobal {
       message: this.message,
       deadline: this.deadline,
       retryAfter: this.retryAfter,
+      ...(this.readOnly ? { readOnly: true } : {}),
     }
   }
 }

@@ -48,7 +48,8 @@ export function installEarlyAnswer(nodeServer: Server, gate: MaintenanceGate): b
 
 /**
  * Refuse protocol upgrades (WebSockets) the gate would not let through
- * while the site is PENDING or OFFLINE: AdonisJS runs no middleware for
+ * while the site is PENDING or OFFLINE, READ-ONLY included (a socket can
+ * carry writes, whatever its opening GET): AdonisJS runs no middleware for
  * them, so without this a WebSocket server attached to the app would
  * keep working through OFFLINE. Wraps the server's emit of "upgrade", so
  * it holds for listeners attached later too. `verify` unsigns a cookie

@@ -34,6 +34,11 @@ export interface MaintenanceRequestInfo {
   status: 'pending' | 'offline'
   pending: boolean
   offline: boolean
+  /**
+   * OFFLINE, but reads pass for everyone: this request is a write let
+   * through by a bypass
+   */
+  readOnly?: boolean
   message: string
   /**
    * When a PENDING site goes OFFLINE at the latest
@@ -61,6 +66,12 @@ const SECRET_PATH = /^\/[A-Za-z0-9_-]{16,128}$/
  * How long the bypass cookie lives; it also dies with its secret
  */
 const BYPASS_COOKIE_AGE = '12h'
+
+/**
+ * The methods a READ-ONLY site lets through for everyone, matched on the
+ * raw method: a spoofed `POST ?_method=GET` stays a write
+ */
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 /**
  * Everything derived from one state, computed once per state revision
@@ -150,6 +161,12 @@ export class MaintenanceGate {
       return this.#grant(ctx, snapshot.bypassValue!)
     }
 
+    /**
+     * READ-ONLY: reads reach the app as they do while ONLINE (no
+     * `ctx.maintenance`, so presence is recorded as usual)
+     */
+    if (state.readOnly && READ_METHODS.has(request.request.method!)) return next()
+
     const via = this.#bypass(ctx, snapshot, path)
     if (via) {
       this.stats.recordBypassed(status)
@@ -165,8 +182,9 @@ export class MaintenanceGate {
    * The maintenance answer written on the Node.js request, before AdonisJS
    * builds its HTTP context, for a request that nothing could let
    * through: not ONLINE, no redirect or allowed IPs configured, a path
-   * that is neither allowed nor the secret's, and no bypass cookie (nor,
-   * while PENDING, a session cookie) in its Cookie header. Anything else
+   * that is neither allowed nor the secret's, no bypass cookie (nor,
+   * while PENDING, a session cookie) in its Cookie header, and while
+   * READ-ONLY not a read. Anything else
    * returns false and goes to the middleware, which decides in full; the
    * checks here only ever send more requests there. Same status, headers
    * and body as #answer().
@@ -174,6 +192,7 @@ export class MaintenanceGate {
   answerEarly(req: IncomingMessage, res: ServerResponse): boolean {
     const state = this.manager.state
     if (state.status === 'online') return false
+    if (state.readOnly && READ_METHODS.has(req.method!)) return false
     const snapshot = this.#snapshotOf(state)
     if (snapshot.redirect || !snapshot.ips.isEmpty) return false
     const path = rawPath(req.url ?? '/')
@@ -335,6 +354,7 @@ export class MaintenanceGate {
           message: body.message,
           retryAfter: body.retryAfter,
           retryAt: body.retryAt,
+          ...(body.readOnly ? { readOnly: true } : {}),
         }),
       },
       redirect: state.redirect ? parseRedirect(state.redirect) : null,
@@ -342,6 +362,7 @@ export class MaintenanceGate {
         status: state.status as 'pending' | 'offline',
         pending: state.status === 'pending',
         offline: state.status === 'offline',
+        readOnly: state.readOnly === true,
         message: body.message,
         deadline: state.deadline === null ? null : new Date(state.deadline),
         retryAfter: body.retryAfter,
