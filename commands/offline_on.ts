@@ -8,45 +8,30 @@
  */
 
 import { randomBytes } from 'node:crypto'
-import { BaseCommand, flags } from '@adonisjs/core/ace'
-import type { CommandOptions } from '@adonisjs/core/types/ace'
-import string from '@adonisjs/core/helpers/string'
+import { flags } from '@adonisjs/core/ace'
+import { ActivationCommand } from '../src/activation_command.ts'
 import { describeCensus } from '../src/census_line.ts'
+import { waitForDrain } from '../src/drain_wait.ts'
 import { runWithManager, type Interrupt } from '../src/command_runner.ts'
 import { statusLabel } from '../src/state.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import type { ActivateOptions } from '../src/types.ts'
-import { toMilliseconds } from '../src/utils.ts'
 
 /**
  * Take the site offline: stop new logins, let logged-in sessions and
  * registered commands finish, then go OFFLINE
  */
-export default class OfflineOn extends BaseCommand {
+export default class OfflineOn extends ActivationCommand {
   static commandName = 'offline:on'
   static aliases = ['offline:activate']
   static description =
     'Take the site offline gracefully: drain logged-in sessions and running commands, then go OFFLINE'
-  static options: CommandOptions = { startApp: true }
-
-  @flags.boolean({ description: 'Go OFFLINE at once, without waiting for the drain' })
-  declare force: boolean
-
   @flags.boolean({
     description: 'Wait until the site is OFFLINE',
     default: true,
     showNegatedVariantInHelp: true,
   })
   declare wait: boolean
-
-  @flags.string({ description: 'Drain deadline ("30s", "15m"); defaults to the session idle age' })
-  declare timeout?: string
-
-  @flags.string({ description: 'Message shown on the maintenance page and the banner' })
-  declare message?: string
-
-  @flags.string({ description: 'Retry-After value: seconds, or an HTTP date' })
-  declare retry?: string
 
   @flags.string({
     description:
@@ -61,12 +46,6 @@ export default class OfflineOn extends BaseCommand {
   @flags.string({ description: 'Redirect refused requests to this URL instead of answering 503' })
   declare redirect?: string
 
-  @flags.boolean({
-    description:
-      'Go READ-ONLY at once: GET, HEAD and OPTIONS keep working for everyone, writes get the maintenance answer (no drain, no lock file)',
-  })
-  declare readOnly: boolean
-
   async run() {
     await runWithManager(this, (manager, interrupt) => this.#run(manager, interrupt), {
       interruptible: true,
@@ -75,14 +54,10 @@ export default class OfflineOn extends BaseCommand {
 
   async #run(manager: MaintenanceManager, interrupt: Interrupt) {
     const options: ActivateOptions = {
-      force: this.force,
-      message: this.message,
+      ...this.activateOptions(),
       redirect: this.redirect,
       allow: this.allow,
-      readOnly: this.readOnly,
     }
-    if (this.timeout !== undefined) options.timeout = toMilliseconds(this.timeout, '--timeout')
-    if (this.retry !== undefined) options.retryAfter = this.retry
 
     let generatedSecret: string | null = null
     if (this.secret === '-') {
@@ -139,41 +114,19 @@ export default class OfflineOn extends BaseCommand {
    * `offline:on && deploy` never deploys onto an ONLINE site.
    */
   async #waitForDrain(manager: MaintenanceManager, interrupt: Interrupt) {
-    const interval = Math.min(Math.max(manager.config.refreshInterval, 100), 1000)
-    let lastLine = ''
-    while (!interrupt.interrupted) {
-      const { state, census } = await manager.settle()
-      if (state.status === 'offline') {
-        this.#clearLine()
-        this.#announceOffline(manager)
-        return
-      }
-      if (state.status === 'online') {
-        this.#clearLine()
-        const by = state.requestedBy ? ` by ${state.requestedBy}` : ''
-        this.logger.error(`The drain was cancelled: the site is ONLINE again (offline:off${by})`)
-        this.exitCode = 1
-        return
-      }
-      const left = Math.max(0, Math.ceil((state.deadline! - Date.now()) / 1000))
-      const line = `${describeCensus(census ?? (await manager.census()))} — ${string.seconds.format(left, true)} left`
-      if (process.stdout.isTTY) {
-        process.stdout.write(`\r\x1b[2K${line}`)
-      } else if (line.replace(/ — .*$/, '') !== lastLine.replace(/ — .*$/, '')) {
-        this.logger.log(line)
-      }
-      lastLine = line
-      await interrupt.sleep(interval)
+    const { outcome, state } = await waitForDrain(this, manager, interrupt)
+    if (outcome === 'offline') {
+      this.#announceOffline(manager)
+    } else if (outcome === 'cancelled') {
+      const by = state.requestedBy ? ` by ${state.requestedBy}` : ''
+      this.logger.error(`The drain was cancelled: the site is ONLINE again (offline:off${by})`)
+      this.exitCode = 1
+    } else {
+      this.logger.warning(
+        `Stopped waiting (${interrupt.signal}). The site stays PENDING and goes OFFLINE on its own when the drain ends or the deadline passes. Run "node ace offline:off" to cancel.`
+      )
+      this.exitCode = interrupt.exitCode
     }
-    this.#clearLine()
-    this.logger.warning(
-      `Stopped waiting (${interrupt.signal}). The site stays PENDING and goes OFFLINE on its own when the drain ends or the deadline passes. Run "node ace offline:off" to cancel.`
-    )
-    this.exitCode = interrupt.exitCode
-  }
-
-  #clearLine() {
-    if (process.stdout.isTTY) process.stdout.write('\r\x1b[2K')
   }
 
   #announceOffline(manager: MaintenanceManager) {

@@ -9,20 +9,19 @@
 
 import { spawn } from 'node:child_process'
 import { constants } from 'node:os'
-import { BaseCommand, args, flags } from '@adonisjs/core/ace'
-import type { CommandOptions } from '@adonisjs/core/types/ace'
+import { args, flags } from '@adonisjs/core/ace'
+import { ActivationCommand } from '../src/activation_command.ts'
 import { describeCensus } from '../src/census_line.ts'
 import { runWithManager, type Interrupt } from '../src/command_runner.ts'
 import { waitForDrain } from '../src/drain_wait.ts'
+import { statusLabel } from '../src/state.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
-import type { ActivateOptions } from '../src/types.ts'
-import { toMilliseconds } from '../src/utils.ts'
 
 /**
  * Drain, run one command with the site OFFLINE, and bring the site back
  * ONLINE when it succeeds: a deploy script's migration in one line
  */
-export default class OfflineRun extends BaseCommand {
+export default class OfflineRun extends ActivationCommand {
   static commandName = 'offline:run'
   static description =
     'Drain, run a command (after --) with the site OFFLINE, and bring it back ONLINE when the command succeeds'
@@ -33,22 +32,8 @@ export default class OfflineRun extends BaseCommand {
     'Ctrl-C or SIGTERM while draining: the site goes back ONLINE if this command took it down.',
     'Ctrl-C or SIGTERM while the command runs: passed on to it; it then counts as failed.',
   ]
-  static options: CommandOptions = { startApp: true }
-
   @args.spread({ description: 'The command to run and its arguments', required: false })
   declare commandLine?: string[]
-
-  @flags.boolean({ description: 'Go OFFLINE at once, without waiting for the drain' })
-  declare force: boolean
-
-  @flags.string({ description: 'Drain deadline ("30s", "15m"); defaults to the session idle age' })
-  declare timeout?: string
-
-  @flags.string({ description: 'Message shown on the maintenance page and the banner' })
-  declare message?: string
-
-  @flags.string({ description: 'Retry-After value: seconds, or an HTTP date' })
-  declare retry?: string
 
   @flags.boolean({ description: 'Bring the site back ONLINE even when the command fails' })
   declare onlineOnFailure: boolean
@@ -67,14 +52,7 @@ export default class OfflineRun extends BaseCommand {
   }
 
   async #run(manager: MaintenanceManager, interrupt: Interrupt) {
-    const options: ActivateOptions = {
-      force: this.force,
-      message: this.message,
-    }
-    if (this.timeout !== undefined) options.timeout = toMilliseconds(this.timeout, '--timeout')
-    if (this.retry !== undefined) options.retryAfter = this.retry
-
-    const activated = await manager.activate(options)
+    const activated = await manager.activate(this.activateOptions())
     if (activated.state.status === 'pending') {
       this.logger.info(
         `The site is PENDING: ${describeCensus(activated.census ?? (await manager.census()))}. New logins are refused.`
@@ -91,7 +69,9 @@ export default class OfflineRun extends BaseCommand {
       return
     }
 
-    this.logger.success(`The site is OFFLINE; running: ${this.commandLine!.join(' ')}`)
+    this.logger.success(
+      `The site is ${statusLabel(manager.state)}; running: ${this.commandLine!.join(' ')}`
+    )
     const code = await this.#execute(interrupt)
     if (code === 0) {
       await manager.deactivate()
@@ -107,7 +87,7 @@ export default class OfflineRun extends BaseCommand {
       return
     }
     this.logger.error(
-      `The command failed (exit code ${code}); the site stays OFFLINE. Fix it, then run "node ace offline:off"`
+      `The command failed (exit code ${code}); the site stays ${statusLabel(manager.state)}. Fix it, then run "node ace offline:off"`
     )
   }
 

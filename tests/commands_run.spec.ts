@@ -35,6 +35,19 @@ test.group('Ace commands (real processes) | offline:run', () => {
     assert.isFalse(existsSync(app.lockFile))
   })
 
+  test('--read-only: the command runs READ-ONLY, without a lock file', async ({ assert }) => {
+    const app = await createFixtureApp('file')
+    await app.store.touchSession('a', 1, Date.now() + 60_000)
+    const result = await app.ace(['offline:run', '--read-only', '--', ...probe(app.lockFile, 5)])
+    assert.equal(result.code, 5)
+    assert.include(result.stdout, 'The site is READ-ONLY; running:')
+    assert.include(result.stdout, 'lock file while running: false')
+    assert.include(result.stderr + result.stdout, 'the site stays READ-ONLY')
+    const state = await app.store.read()
+    assert.equal(state!.status, 'offline')
+    assert.isTrue(state!.readOnly)
+  })
+
   test('a failing command leaves the site OFFLINE and gives its exit code', async ({ assert }) => {
     const app = await createFixtureApp('file')
     const result = await app.ace(['offline:run', '--', ...probe(app.lockFile, 3)])
