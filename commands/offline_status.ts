@@ -22,7 +22,7 @@ import { toMilliseconds } from '../src/utils.ts'
  * the state could not be read (as grep and diff use it: trouble), so
  * neither can be taken for a state.
  */
-export const STATUS_EXIT_CODES = {
+const STATUS_EXIT_CODES = {
   online: 0,
   unknown: 2,
   pending: 3,
