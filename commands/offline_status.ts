@@ -13,6 +13,7 @@ import type { CommandOptions } from '@adonisjs/core/types/ace'
 import { describeCensus } from '../src/census_line.ts'
 import { type Interrupt, runWithManager } from '../src/command_runner.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
+import { statusLabel } from '../src/state.ts'
 import type { Census, MaintenanceState } from '../src/types.ts'
 import { toMilliseconds } from '../src/utils.ts'
 
@@ -27,6 +28,7 @@ const STATUS_EXIT_CODES = {
   unknown: 2,
   pending: 3,
   offline: 4,
+  readOnly: 5,
 } as const
 
 /**
@@ -58,11 +60,12 @@ export default class OfflineStatus extends BaseCommand {
     '  0  ONLINE',
     '  3  PENDING',
     '  4  OFFLINE',
+    '  5  READ-ONLY',
     '  2  cannot tell (store unreachable, corrupt state)',
     '  1  the command failed (unknown flag, the app did not boot)',
     '',
     '  node ace offline:status --exit-code >/dev/null',
-    '  case $? in 0) ;; 3) ;; 4) ;; *) echo "cannot tell" ;; esac',
+    '  case $? in 0) ;; 3) ;; 4) ;; 5) ;; *) echo "cannot tell" ;; esac',
     '',
     '--watch refreshes until Ctrl-C or SIGTERM (exit 0): redrawn in',
     'place on a terminal, one line per change otherwise (a log), one',
@@ -78,7 +81,7 @@ export default class OfflineStatus extends BaseCommand {
    */
   @flags.boolean({
     flagName: 'exit-code',
-    description: 'Exit with the state: 0 ONLINE, 3 PENDING, 4 OFFLINE, 2 cannot tell',
+    description: 'Exit with the state: 0 ONLINE, 3 PENDING, 4 OFFLINE, 5 READ-ONLY, 2 cannot tell',
   })
   declare stateExitCode: boolean
 
@@ -131,7 +134,9 @@ export default class OfflineStatus extends BaseCommand {
     } else {
       for (const line of this.#describe(state, census)) this.logger.log(line)
     }
-    if (this.stateExitCode) this.exitCode = STATUS_EXIT_CODES[state.status]
+    if (this.stateExitCode) {
+      this.exitCode = state.readOnly ? STATUS_EXIT_CODES.readOnly : STATUS_EXIT_CODES[state.status]
+    }
   }
 
   /**
@@ -195,7 +200,7 @@ export default class OfflineStatus extends BaseCommand {
 
   #describe(state: MaintenanceState, census: Census) {
     const lines = [
-      `Status: ${state.status.toUpperCase()} - Active sessions: ${census.activeSessions}`,
+      `Status: ${statusLabel(state)} - Active sessions: ${census.activeSessions}`,
       `Running tasks: ${census.runningTasks}`,
     ]
     if (state.status === 'pending' && state.deadline) {
@@ -210,7 +215,7 @@ export default class OfflineStatus extends BaseCommand {
   #describeReading(reading: Reading, manager: MaintenanceManager) {
     if (reading.error) return [`UNKNOWN: ${reading.error.message}`, this.#errorPolicy(manager)]
     const { state, census } = reading
-    const lines = [`${state.status.toUpperCase()}: ${describeCensus(census)}`]
+    const lines = [`${statusLabel(state)}: ${describeCensus(census)}`]
     if (state.status === 'pending' && state.deadline) {
       lines.push(`deadline ${new Date(state.deadline).toISOString()}`)
     }
@@ -233,6 +238,7 @@ export default class OfflineStatus extends BaseCommand {
       allow: state.allow,
       store: manager.store.name,
       lockFile: manager.config.lockFile || null,
+      readOnly: state.readOnly === true,
     }
   }
 

@@ -19,6 +19,11 @@ import type { ActivateOptions, MaintenanceStatus } from './types.ts'
 const HELD_SESSION = 'site-maintenance:fake'
 
 /**
+ * What a fake can put the site in: a status, or READ-ONLY
+ */
+export type FakeStatus = MaintenanceStatus | 'read-only'
+
+/**
  * What `maintenance.fake()` returns in the tests of an app: the manager
  * runs on an in-memory store in the status asked for, requests get what
  * they would get in that status, and nothing reaches the configured store
@@ -36,10 +41,11 @@ export class MaintenanceFake {
 
   /**
    * Put the site in `status`. PENDING waits on a session that never ends
-   * (`deadline` or `timeout` in the options end it like a real drain);
-   * OFFLINE is forced; ONLINE ends the maintenance.
+   * (`timeout` in the options ends it like a real drain); OFFLINE is
+   * forced; READ-ONLY is OFFLINE for writes only; ONLINE ends the
+   * maintenance.
    */
-  async to(status: MaintenanceStatus, options: ActivateOptions = {}) {
+  async to(status: FakeStatus, options: ActivateOptions = {}) {
     if (this.#restored) throw new Error('This maintenance fake has been restored')
     if (status === 'online') {
       await this.manager.deactivate({ requestedBy: 'maintenance.fake()' })
@@ -57,6 +63,7 @@ export class MaintenanceFake {
       requestedBy: 'maintenance.fake()',
       ...options,
       force: status === 'offline',
+      readOnly: status === 'read-only',
     })
     return this
   }
@@ -79,8 +86,9 @@ export class MaintenanceFake {
     await this.release()
   }
 
-  assertStatus(expected: MaintenanceStatus) {
-    const actual = this.manager.status
+  assertStatus(expected: FakeStatus) {
+    const state = this.manager.state
+    const actual = state.status === 'offline' && state.readOnly ? 'read-only' : state.status
     if (actual !== expected) {
       throw new AssertionError({
         message: `Expected the site to be ${expected.toUpperCase()}, it is ${actual.toUpperCase()}`,
@@ -101,5 +109,9 @@ export class MaintenanceFake {
 
   assertOffline() {
     this.assertStatus('offline')
+  }
+
+  assertReadOnly() {
+    this.assertStatus('read-only')
   }
 }

@@ -17,7 +17,7 @@ import { HostMirror } from './host_mirror.ts'
 import { sessionKey } from './request_path/session_key.ts'
 import { StateSync } from './state_sync.ts'
 import { validateActivateOptions } from './options.ts'
-import type { MaintenanceFake } from './maintenance_fake.ts'
+import type { FakeStatus, MaintenanceFake } from './maintenance_fake.ts'
 import type {
   ActivateOptions,
   Census,
@@ -121,7 +121,7 @@ export class MaintenanceManager {
    * status.
    */
   async fake(
-    status: MaintenanceStatus = 'offline',
+    status: FakeStatus = 'offline',
     options: ActivateOptions = {}
   ): Promise<MaintenanceFake> {
     if (!this.#fake) {

@@ -52,7 +52,9 @@ async function corruptState(app: FixtureApp) {
 }
 
 test.group('offline:status | exit codes', () => {
-  test('--exit-code: 0 ONLINE, 3 PENDING, 4 OFFLINE; without it 0 for each', async ({ assert }) => {
+  test('--exit-code: 0 ONLINE, 3 PENDING, 4 OFFLINE, 5 READ-ONLY; without it 0 for each', async ({
+    assert,
+  }) => {
     const app = await createFixtureApp('file')
 
     const online = await app.ace(['offline:status', '--exit-code'])
@@ -82,8 +84,18 @@ test.group('offline:status | exit codes', () => {
     assert.equal(body.status, 'offline')
     assert.includeMembers(Object.keys(body), JSON_FIELDS, '--json keeps every field')
     assert.equal(offlineDefault.code, 0)
-    assert.deepEqual(Object.keys(lastJSON(offlineDefault.stdout)), JSON_FIELDS)
+    assert.deepEqual(Object.keys(lastJSON(offlineDefault.stdout)), [...JSON_FIELDS, 'readOnly'])
     assert.equal(check.code, 4, 'the alias takes the flag too')
+
+    const readOnly = await app.ace(['offline:on', '--read-only'])
+    assert.equal(readOnly.code, 0, readOnly.stderr)
+    const [readOnlyStatus, readOnlyJson] = await Promise.all([
+      app.ace(['offline:status', '--exit-code']),
+      app.ace(['offline:status', '--json']),
+    ])
+    assert.equal(readOnlyStatus.code, 5)
+    assert.match(readOnlyStatus.stdout, /^Status: READ-ONLY - Active sessions: 1$/m)
+    assert.isTrue(lastJSON(readOnlyJson.stdout).readOnly)
   }).timeout(90_000)
 
   test('cannot tell: 2 with --exit-code for a corrupt state or an unreachable store, 1 without', async ({
