@@ -169,6 +169,30 @@ export function chart(results: any): string {
     )
   }
 
+  if (results.ratio_offline_html_vs_bare_node !== undefined) {
+    const limits = [
+      { name: 'offline_html_vs_bare_node', label: 'HTML ÷ a bare Node.js server', target: 0.9 },
+      { name: 'offline_json_vs_bare_node', label: 'JSON ÷ a bare Node.js server', target: 0.9 },
+      { name: 'offline_html_vs_nginx', label: 'HTML ÷ nginx (offline:snippet)' },
+    ]
+      .filter((row) => results[`ratio_${row.name}`] !== undefined)
+      .map((row) => ({
+        label: row.label,
+        value: results[`paired_ratio_${row.name}`] ?? results[`ratio_${row.name}`],
+        target: row.target,
+        higherIsBetter: true,
+      }))
+    panels.push(
+      panel(
+        'The early OFFLINE answer ÷ its limits (req/s, same core)',
+        'Paired ratios; the mark is the 0.9 goal against a server replaying the same bytes',
+        limits,
+        'x',
+        Math.max(1.2, ...limits.map((row) => row.value * 1.15))
+      )
+    )
+  }
+
   if (results.propagation_ms) {
     const rows: Row[] = []
     for (const [store, timing] of Object.entries<any>(results.propagation_ms)) {

@@ -7,19 +7,19 @@
  * file that was distributed with this source code.
  */
 
-import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { FileStore } from '../src/stores/file.ts'
 import { freePort } from '../tests/free_port.ts'
 import { resolveConfig } from '../tests/resolve_config.ts'
+import { answerDifference, BareNode, rawAnswer } from './lib/answers.ts'
 import { type AppEnv, AppInstance } from './lib/app.ts'
-import { cpuMicroseconds, onCpu, type Pinning, pinning } from './lib/cpu.ts'
+import { type Pinning, pinning } from './lib/cpu.ts'
 import { type LoadResult, load, loader } from './lib/load.ts'
+import { NGINX, Nginx } from './lib/nginx.ts'
 import { interval95, log, median, round, sleep } from './lib/stats.ts'
 
 const CONNECTIONS = 50
@@ -33,8 +33,20 @@ interface Side {
 }
 
 /**
+ * What a side of a comparison loads: an app process, a bare Node.js
+ * server, nginx
+ */
+interface Target {
+  url(path: string): string
+  /**
+   * CPU time so far of every process that serves it
+   */
+  cpuMicroseconds(): number
+}
+
+/**
  * The same app with (A) and without (B) the package, loaded in turn,
- * never together. `instances` gives the processes of one measurement
+ * never together (or A against another server, for the limits). `instances` gives the processes of one measurement
  * and what to do with them after it; it is called `processes` times.
  */
 interface Comparison {
@@ -46,7 +58,7 @@ interface Comparison {
    * Seconds of load each process takes before the rounds
    */
   warmup: number
-  instances: () => Promise<{ a: AppInstance; b: AppInstance; done(): Promise<void> }>
+  instances: () => Promise<{ a: Target; b: Target; done(): Promise<void> }>
 }
 
 export interface PairResult {
@@ -110,9 +122,8 @@ async function compare(
   seconds: number,
   pins: Pinning | null
 ): Promise<PairResult> {
-  const run = async (instance: AppInstance, side: Side, time: number) => {
-    const pid = instance.child.pid!
-    const before = cpuMicroseconds(pid)
+  const run = async (instance: Target, side: Side, time: number) => {
+    const before = instance.cpuMicroseconds()
     const result = await load({
       url: instance.url('/ping'),
       connections: CONNECTIONS,
@@ -120,7 +131,7 @@ async function compare(
       headers: side.headers,
       cpu: pins?.load,
     })
-    return { ...result, cpuUs: (cpuMicroseconds(pid) - before) / result.total }
+    return { ...result, cpuUs: (instance.cpuMicroseconds() - before) / result.total }
   }
   const a: (LoadResult & { cpuUs: number })[] = []
   const b: (LoadResult & { cpuUs: number })[] = []
@@ -227,8 +238,15 @@ async function waitFor(instance: AppInstance, status: number) {
  */
 export type Stack = 'kit' | 'minimal'
 
+/**
+ * `all`: everything; `limits`: only the OFFLINE answers and their limits
+ * (a bare Node.js server, nginx), on a site gone straight to OFFLINE
+ */
+export type OverheadPart = 'all' | 'limits'
+
 export interface OverheadResult {
   stack: Stack
+  part: OverheadPart
   loader: string
   /**
    * The cores the app and the load generator ran on, null when not pinned
@@ -253,19 +271,53 @@ export interface OverheadResult {
    * The bare app against a second instance of itself: how far from 1 a
    * ratio strays with no difference at all
    */
-  calibration: PairResult
-  online_anonymous: PairResult
-  online_logged_in: PairResult
-  pending_logged_in: PairResult
-  pending_anonymous: PairResult
+  calibration?: PairResult
+  online_anonymous?: PairResult
+  online_logged_in?: PairResult
+  pending_logged_in?: PairResult
+  pending_anonymous?: PairResult
   offline_html: PairResult
   offline_json: PairResult
   /**
    * OFFLINE HTML with `earlyAnswer: false`: the middleware's own answer
    */
-  offline_html_middleware: PairResult
-  log_lines_per_10k_offline: number
-  offline_10k_rps: number
+  offline_html_middleware?: PairResult
+  /**
+   * The app's early OFFLINE answer ÷ a bare Node.js server replaying it
+   * (status, headers, body; Date aside), on the same core, interleaved
+   */
+  offline_html_vs_bare_node: PairResult
+  offline_json_vs_bare_node: PairResult
+  /**
+   * The app's early OFFLINE answer, HTML, ÷ nginx serving the static page
+   * while the lock file exists (`offline:snippet nginx`); absent without nginx
+   */
+  offline_html_vs_nginx?: PairResult
+  limits: {
+    html_answer_bytes: number
+    json_answer_bytes: number
+    /**
+     * The static page nginx serves (the app's HTML answer has the same body)
+     */
+    nginx_page_bytes: number | null
+    /**
+     * Whether nginx's body is the app's HTML answer, byte for byte
+     */
+    nginx_body_is_app_answer: boolean | null
+    /**
+     * nginx's answer as sent: status line and header lines
+     */
+    nginx_head: string[] | null
+    nginx_rps: number | null
+    nginx_cpu_us: number | null
+    /**
+     * nginx's OFFLINE answers per second ÷ the app's normal route (B of
+     * offline_html, measured in the same run)
+     */
+    nginx_vs_normal_route: number | null
+  }
+  log_lines_per_10k_offline?: number
+  offline_10k_rps?: number
   /**
    * Only run on the kit stack
    */
@@ -301,7 +353,7 @@ export interface OverheadResult {
      */
     log_lines: number
     /**
-     * The same soak on a bare Node.js server writing a 503 of the same size
+     * The same soak on a bare Node.js server replaying the app's 503
      */
     bare_node: Omit<NonNullable<OverheadResult['offline_soak']>, 'bare_node'>
   }
@@ -318,7 +370,11 @@ function rssMegabytes(pid: number): number {
   return round(kilobytes / 1024, 1)
 }
 
-export async function benchOverhead(quick: boolean, stack: Stack): Promise<OverheadResult> {
+export async function benchOverhead(
+  quick: boolean,
+  stack: Stack,
+  part: OverheadPart = 'all'
+): Promise<OverheadResult> {
   /**
    * Short rounds: the machine's background load drifts over seconds, and
    * A and B of one round share it. Two processes of the same build differ
@@ -334,6 +390,11 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
   const seconds = 2
   const pins = pinning()
   const directory = await mkdtemp(join(tmpdir(), 'site-maintenance-bench-'))
+  /**
+   * nginx runs as nobody when the bench runs as root: it must reach the
+   * lock file and the static page the app writes in here
+   */
+  await chmod(directory, 0o755)
   const stateDir = join(directory, 'state')
   const store = new FileStore(stateDir)
   const manager = new MaintenanceManager(
@@ -349,7 +410,7 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
         MAINTENANCE_STORE: 'file',
         MAINTENANCE_DIR: stateDir,
         MAINTENANCE_LOCK_FILE: join(directory, `down-${tag}`),
-        MAINTENANCE_STATIC_PAGE: join(directory, `page-${tag}.html`),
+        MAINTENANCE_STATIC_PAGE: join(directory, `public-${tag}/maintenance/index.html`),
       },
       pins?.app
     )
@@ -453,39 +514,183 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
         pins
       )
 
+    /**
+     * The early answer against another server `start` gives, on the
+     * long-running A (already warm) and a fresh server, both answering 503
+     */
+    const limit = (
+      name: string,
+      headers: Record<string, string>,
+      start: () => Promise<Target & { stop(): Promise<void> }>
+    ) =>
+      compare(
+        {
+          name,
+          a: { headers, expect: 503 },
+          b: { headers, expect: 503 },
+          processes: 1,
+          warmup: 2,
+          instances: async () => {
+            const server = await start()
+            return { a: withIt, b: server, done: () => server.stop() }
+          },
+        },
+        answerRounds,
+        seconds,
+        pins
+      )
+
     log(`overhead (${stack} stack): ONLINE`)
     await waitFor(withIt, 200)
 
-    /**
-     * The noise floor: the bare app against a second instance of itself,
-     * the package in neither, measured the same way
-     */
-    const calibration = await passThrough(
-      'calibration, the bare app against itself',
-      [html, html],
-      200,
-      false
-    )
-    const onlineAnonymous = await passThrough('ONLINE anonymous', [html, html], 200)
-    const onlineLoggedIn = await passThrough('ONLINE logged in', [loggedInA, loggedInB], 200)
+    let passing: Pick<
+      OverheadResult,
+      'calibration' | 'online_anonymous' | 'online_logged_in' | 'pending_logged_in'
+    > & { pending_anonymous?: PairResult } = {}
+    if (part === 'all') {
+      /**
+       * The noise floor: the bare app against a second instance of itself,
+       * the package in neither, measured the same way
+       */
+      const calibration = await passThrough(
+        'calibration, the bare app against itself',
+        [html, html],
+        200,
+        false
+      )
+      const onlineAnonymous = await passThrough('ONLINE anonymous', [html, html], 200)
+      const onlineLoggedIn = await passThrough('ONLINE logged in', [loggedInA, loggedInB], 200)
 
-    /**
-     * PENDING: a live session in the census keeps the drain going; the
-     * bench user logged in before it began and passes
-     */
-    log(`overhead (${stack} stack): PENDING`)
-    await store.touchSession('bench-someone-else', 99, Date.now() + 3_600_000)
-    const pending = await manager.activate({ timeout: 3_600_000 })
-    if (pending.state.status !== 'pending') throw new Error('the site did not go PENDING')
-    await waitFor(withIt, 503)
-    const pendingLoggedIn = await passThrough('PENDING logged in', [loggedInA, loggedInB], 503)
-    const pendingAnonymous = await answer('PENDING anonymous answer vs normal route', html)
+      /**
+       * PENDING: a live session in the census keeps the drain going; the
+       * bench user logged in before it began and passes
+       */
+      log(`overhead (${stack} stack): PENDING`)
+      await store.touchSession('bench-someone-else', 99, Date.now() + 3_600_000)
+      const pending = await manager.activate({ timeout: 3_600_000 })
+      if (pending.state.status !== 'pending') throw new Error('the site did not go PENDING')
+      await waitFor(withIt, 503)
+      const pendingLoggedIn = await passThrough('PENDING logged in', [loggedInA, loggedInB], 503)
+      const pendingAnonymous = await answer('PENDING anonymous answer vs normal route', html)
+      passing = {
+        calibration,
+        online_anonymous: onlineAnonymous,
+        online_logged_in: onlineLoggedIn,
+        pending_logged_in: pendingLoggedIn,
+        pending_anonymous: pendingAnonymous,
+      }
+    }
 
     log(`overhead (${stack} stack): OFFLINE`)
     await manager.activate({ force: true })
-    await sleep(1200)
+    await waitFor(withIt, 503)
     const offlineHtml = await answer('OFFLINE HTML answer vs normal route', html)
     const offlineJson = await answer('OFFLINE JSON answer vs normal route', json)
+
+    /**
+     * The limits: a bare Node.js server replaying the app's early answer
+     * byte for byte (Date aside) is what Node.js allows on this core
+     */
+    const replay = async (headers: Record<string, string>) => {
+      const original = await rawAnswer(withIt.port, '/ping', headers)
+      return {
+        original,
+        start: async () => {
+          const bare = await BareNode.start(original, pins?.app)
+          const difference = answerDifference(
+            original,
+            await rawAnswer(bare.port, '/ping', headers)
+          )
+          if (difference) {
+            await bare.stop()
+            throw new Error(`the bare server's answer differs from the app's: ${difference}`)
+          }
+          return bare
+        },
+      }
+    }
+    const htmlReplay = await replay(html)
+    const jsonReplay = await replay(json)
+    const htmlVsBare = await limit(
+      'OFFLINE HTML early answer vs a bare Node.js server',
+      html,
+      htmlReplay.start
+    )
+    const jsonVsBare = await limit(
+      'OFFLINE JSON early answer vs a bare Node.js server',
+      json,
+      jsonReplay.start
+    )
+
+    /**
+     * The web-server level: nginx answering from the lock file and the
+     * static page the app wrote, with the package's own snippet
+     */
+    let htmlVsNginx: PairResult | undefined
+    let nginxPageBytes: number | null = null
+    let nginxHead: string[] | null = null
+    let nginxBodyIsApp: boolean | null = null
+    if (NGINX) {
+      const pageDir = join(directory, 'public-a')
+      const page = await readFile(join(pageDir, 'maintenance/index.html'))
+      nginxPageBytes = page.length
+      htmlVsNginx = await limit('OFFLINE HTML early answer vs nginx', html, async () => {
+        const nginx = await Nginx.start({
+          lockFile: join(directory, 'down-a'),
+          pageDir,
+          upstream: `127.0.0.1:${withIt.port}`,
+          cpu: pins?.app,
+        })
+        const served = await rawAnswer(nginx.port, '/ping', html)
+        if (served.status !== 503 || !served.body.equals(page)) {
+          await nginx.stop()
+          throw new Error(`nginx answered ${served.status} without the static page`)
+        }
+        nginxHead = [
+          `${served.status} ${served.reason}`,
+          ...served.headers.map(([name, value]) => `${name}: ${value}`),
+        ]
+        nginxBodyIsApp = served.body.equals(htmlReplay.original.body)
+        return nginx
+      })
+    } else {
+      log('overhead: nginx is not installed, no web-server limit')
+    }
+    const limits: OverheadResult['limits'] = {
+      html_answer_bytes: htmlReplay.original.body.length,
+      json_answer_bytes: jsonReplay.original.body.length,
+      nginx_page_bytes: nginxPageBytes,
+      nginx_body_is_app_answer: nginxBodyIsApp,
+      nginx_head: nginxHead,
+      nginx_rps: htmlVsNginx ? htmlVsNginx.b_rps : null,
+      nginx_cpu_us: htmlVsNginx ? htmlVsNginx.b_cpu_us : null,
+      nginx_vs_normal_route: htmlVsNginx ? round(htmlVsNginx.b_rps / offlineHtml.b_rps, 2) : null,
+    }
+    const limitResults = {
+      offline_html_vs_bare_node: htmlVsBare,
+      offline_json_vs_bare_node: jsonVsBare,
+      ...(htmlVsNginx ? { offline_html_vs_nginx: htmlVsNginx } : {}),
+      limits,
+    }
+
+    if (part === 'limits') {
+      await manager.deactivate()
+      return {
+        stack,
+        part,
+        loader: loader(),
+        pinning: pins,
+        connections: CONNECTIONS,
+        processes,
+        warmup_seconds: warmup,
+        rounds,
+        answer_rounds: answerRounds,
+        seconds,
+        offline_html: offlineHtml,
+        offline_json: offlineJson,
+        ...limitResults,
+      }
+    }
 
     /**
      * The same HTML answer written by the middleware (earlyAnswer: false)
@@ -523,6 +728,7 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
     await manager.deactivate()
     return {
       stack,
+      part,
       loader: loader(),
       pinning: pins,
       connections: CONNECTIONS,
@@ -531,14 +737,11 @@ export async function benchOverhead(quick: boolean, stack: Stack): Promise<Overh
       rounds,
       answer_rounds: answerRounds,
       seconds,
-      calibration,
-      online_anonymous: onlineAnonymous,
-      online_logged_in: onlineLoggedIn,
-      pending_logged_in: pendingLoggedIn,
-      pending_anonymous: pendingAnonymous,
+      ...passing,
       offline_html: offlineHtml,
       offline_json: offlineJson,
       offline_html_middleware: offlineHtmlMiddleware,
+      ...limitResults,
       log_lines_per_10k_offline: logLines,
       offline_10k_rps: Math.round(tenK.rps),
       ...(offlineSoak ? { offline_soak: offlineSoak } : {}),
@@ -608,8 +811,8 @@ async function soakRun(
 
 /**
  * The OFFLINE app under a crowd, then the same soak on a bare Node.js
- * server writing a 503 of the same size: how much of the memory growth is
- * Node's own
+ * server replaying the app's 503: how much of the memory growth is Node's
+ * own
  */
 async function soak(
   instance: AppInstance,
@@ -618,27 +821,17 @@ async function soak(
   pins: Pinning | null
 ) {
   log(`overhead: OFFLINE soak at -c ${SOAK_CONNECTIONS}, the app, then a bare Node.js server`)
-  const answer = await fetch(instance.url('/ping'), { headers })
-  const page = await answer.arrayBuffer()
+  const answer = await rawAnswer(instance.port, '/ping', headers)
   const app = await soakRun(
     { pid: instance.child.pid!, url: instance.url('/ping'), lines: () => instance.lines },
     quick,
     headers,
     pins
   )
-  const control = onCpu(pins?.app, process.execPath, [
-    fileURLToPath(new URL('lib/bare_server.ts', import.meta.url)),
-    '39304',
-    String(page.byteLength),
-  ])
-  const bare = spawn(control.command, control.args, { stdio: ['ignore', 'pipe', 'inherit'] })
+  const bare = await BareNode.start(answer, pins?.app)
   try {
-    await new Promise<void>((resolve, reject) => {
-      bare.stdout!.once('data', () => resolve())
-      bare.once('exit', (code) => reject(new Error(`bare server exited with ${code}`)))
-    })
     const controlRun = await soakRun(
-      { pid: bare.pid!, url: 'http://127.0.0.1:39304/ping', lines: () => 0 },
+      { pid: bare.pid, url: bare.url('/ping'), lines: () => 0 },
       quick,
       headers,
       pins
@@ -649,6 +842,6 @@ async function soak(
     )
     return result
   } finally {
-    bare.kill('SIGKILL')
+    await bare.stop()
   }
 }

@@ -8,7 +8,7 @@
  */
 
 /**
- * `npm run bench [-- --json] [--only=census|propagation|overhead] [--stack=kit|minimal] [--quick]`
+ * `npm run bench [-- --json] [--only=census|propagation|overhead|limits] [--stack=kit|minimal] [--quick]`
  *
  * Not part of `npm test`. Needs the local PostgreSQL, MariaDB and Redis
  * that bin/setup.ts brings up. Everything runs on loopback, with bounded
@@ -25,7 +25,11 @@ import { benchPropagation, type PropagationResult } from './propagation.ts'
 import { log } from './lib/stats.ts'
 import { machine } from './lib/machine.ts'
 
-const SECTIONS = ['census', 'propagation', 'overhead'] as const
+/**
+ * `limits` is the part of `overhead` that measures the OFFLINE answers
+ * against a bare Node.js server and nginx; `overhead` includes it
+ */
+const SECTIONS = ['census', 'propagation', 'overhead', 'limits'] as const
 const PAIRS = [
   'calibration',
   'online_anonymous',
@@ -35,6 +39,9 @@ const PAIRS = [
   'offline_json',
   'offline_html_middleware',
   'pending_anonymous',
+  'offline_html_vs_bare_node',
+  'offline_json_vs_bare_node',
+  'offline_html_vs_nginx',
 ] as const
 type Section = (typeof SECTIONS)[number]
 
@@ -90,7 +97,9 @@ if (only.includes('census')) {
   printCensus(census)
 }
 
-if (only.includes('propagation') || only.includes('overhead')) await buildApp()
+const requestPath = only.includes('overhead') ? 'all' : only.includes('limits') ? 'limits' : null
+
+if (only.includes('propagation') || requestPath) await buildApp()
 
 if (only.includes('propagation')) {
   const propagation = await benchPropagation(quick)
@@ -109,24 +118,30 @@ if (only.includes('propagation')) {
   printPropagation(propagation)
 }
 
-if (only.includes('overhead')) {
+if (requestPath) {
   /**
    * The targets are read on the kit stack (the starter kit's middleware,
    * what the sites that use the package run); the minimal stack is the
    * stricter reading, where the package's cost weighs most
    */
   for (const stack of stacks) {
-    const overhead = await benchOverhead(quick, stack)
+    const overhead = await benchOverhead(quick, stack, requestPath)
     const prefix = stack === 'kit' ? '' : `${stack}_`
     for (const name of PAIRS) {
-      results[`ratio_${prefix}${name}`] = overhead[name].ratio
-      results[`paired_ratio_${prefix}${name}`] = overhead[name].paired_ratio
-      results[`cpu_ratio_${prefix}${name}`] = overhead[name].cpu_ratio
-      results[`interval95_${prefix}${name}`] = overhead[name].interval95
-      results[`p99_ratio_${prefix}${name}`] = overhead[name].p99_ratio
+      const pair = overhead[name]
+      if (!pair) continue
+      results[`ratio_${prefix}${name}`] = pair.ratio
+      results[`paired_ratio_${prefix}${name}`] = pair.paired_ratio
+      results[`cpu_ratio_${prefix}${name}`] = pair.cpu_ratio
+      results[`interval95_${prefix}${name}`] = pair.interval95
+      results[`p99_ratio_${prefix}${name}`] = pair.p99_ratio
     }
-    results[`log_lines_per_10k_offline${prefix ? `_${stack}` : ''}`] =
-      overhead.log_lines_per_10k_offline
+    results[`nginx_offline_rps${prefix ? `_${stack}` : ''}`] = overhead.limits.nginx_rps
+    results[`ratio_${prefix}nginx_offline_vs_normal_route`] = overhead.limits.nginx_vs_normal_route
+    if (overhead.log_lines_per_10k_offline !== undefined) {
+      results[`log_lines_per_10k_offline${prefix ? `_${stack}` : ''}`] =
+        overhead.log_lines_per_10k_offline
+    }
     if (overhead.offline_soak) {
       results.rss_change_offline_soak = overhead.offline_soak.rss_change
       results.rss_second_change_offline_soak = overhead.offline_soak.rss_second_change
@@ -175,7 +190,7 @@ function printPropagation(propagation: Partial<Record<string, PropagationResult>
 function printOverhead(overhead: OverheadResult) {
   const lines = [
     '',
-    `## Request path, ${overhead.stack} stack (${overhead.loader} -c ${overhead.connections}; pass-through: ${overhead.processes} pairs of fresh processes, each warmed up ${overhead.warmup_seconds} s, × ${overhead.rounds} interleaved rounds of ${overhead.seconds} s, answers: one pair × ${overhead.answer_rounds} rounds; medians${overhead.pinning ? `; the app on CPU ${overhead.pinning.app}, ${overhead.loader} on CPU ${overhead.pinning.load}` : ''})`,
+    `## Request path, ${overhead.stack} stack (${overhead.loader} -c ${overhead.connections}; ${overhead.part === 'limits' ? 'OFFLINE answers and their limits only' : `pass-through: ${overhead.processes} pairs of fresh processes, each warmed up ${overhead.warmup_seconds} s, × ${overhead.rounds} interleaved rounds of ${overhead.seconds} s`}, answers: one pair × ${overhead.answer_rounds} interleaved rounds of ${overhead.seconds} s; medians${overhead.pinning ? `; the app on CPU ${overhead.pinning.app}, ${overhead.loader} on CPU ${overhead.pinning.load}` : ''})`,
     '',
     '| scenario | with the package | without | ratio (req/s) | paired ratio | per pair of processes | 95 % CI (pairs) | CPU µs/request with / without | CPU ratio | p99 with / without (ms) | p99 ratio |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -190,17 +205,37 @@ function printOverhead(overhead: OverheadResult) {
     offline_html_middleware:
       'OFFLINE answer by the middleware (earlyAnswer: false), HTML ÷ normal route',
     pending_anonymous: 'PENDING anonymous answer ÷ normal route',
+    offline_html_vs_bare_node:
+      'limit: OFFLINE early answer, HTML ÷ a bare Node.js server replaying it (same core)',
+    offline_json_vs_bare_node:
+      'limit: OFFLINE early answer, JSON ÷ a bare Node.js server replaying it (same core)',
+    offline_html_vs_nginx:
+      'limit: OFFLINE early answer, HTML ÷ nginx serving the static page (offline:snippet nginx)',
   }
   for (const name of PAIRS) {
     const r = overhead[name]
+    if (!r) continue
     lines.push(
       `| ${labels[name]} | ${r.a_rps} req/s | ${r.b_rps} req/s | ${r.ratio} | ${r.paired_ratio} | ${r.process_ratios.join(', ')} | ${r.interval95 ? r.interval95.join('–') : ''} | ${r.a_cpu_us} / ${r.b_cpu_us} | ${r.cpu_ratio} | ${r.a_p99_ms} / ${r.b_p99_ms} | ${r.p99_ratio} |`
     )
   }
+  const limits = overhead.limits
+  const bareHtml = overhead.offline_html_vs_bare_node
+  const bareJson = overhead.offline_json_vs_bare_node
+  const nginx = overhead.offline_html_vs_nginx
   lines.push(
     '',
-    `Log lines while answering 10,000 OFFLINE requests: ${overhead.log_lines_per_10k_offline}`
+    `Limits (goal ≥ 0.9 of the bare server): the early OFFLINE answer runs at ${bareHtml.paired_ratio} (HTML, ${limits.html_answer_bytes} bytes; ${bareHtml.a_rps} against ${bareHtml.b_rps} answers/s, ${bareHtml.a_cpu_us} against ${bareHtml.b_cpu_us} µs of CPU) and ${bareJson.paired_ratio} (JSON, ${limits.json_answer_bytes} bytes; ${bareJson.a_rps} against ${bareJson.b_rps}/s, ${bareJson.a_cpu_us} against ${bareJson.b_cpu_us} µs) of a bare Node.js server writing the same bytes on the same core` +
+      (nginx
+        ? `; nginx (1 worker, same core) answers ${limits.nginx_rps}/s from the lock file (${limits.nginx_page_bytes}-byte page${limits.nginx_body_is_app_answer ? ", the same bytes as the app's body" : ", another body than the app's"}, ${limits.nginx_cpu_us} µs of CPU each), the app's early answer ${nginx.a_rps}/s in the same rounds (${nginx.paired_ratio} of nginx), the normal route ${overhead.offline_html.b_rps}/s (nginx ÷ normal route ${limits.nginx_vs_normal_route}x)`
+        : '; nginx not installed')
   )
+  if (overhead.log_lines_per_10k_offline !== undefined) {
+    lines.push(
+      '',
+      `Log lines while answering 10,000 OFFLINE requests: ${overhead.log_lines_per_10k_offline}`
+    )
+  }
   const soak = overhead.offline_soak
   if (soak) {
     const percent = (change: number) => `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %`
@@ -208,7 +243,7 @@ function printOverhead(overhead: OverheadResult) {
       '',
       `OFFLINE soak (${soak.warmup_seconds} s warm-up, then 2 × ${soak.seconds} s at -c ${soak.connections}, ${soak.requests} requests): RSS idle ${soak.rss_idle_mb} MB, warm ${soak.rss_start_mb} → ${soak.rss_end_mb} MB (${percent(soak.rss_change)}) → ${soak.rss_second_end_mb} MB (${percent(soak.rss_second_change)}), ${soak.log_lines} log lines`,
       '',
-      `The same soak on a bare Node.js server writing a 503 of the same size: RSS idle ${soak.bare_node.rss_idle_mb} MB, warm ${soak.bare_node.rss_start_mb} → ${soak.bare_node.rss_end_mb} MB (${percent(soak.bare_node.rss_change)}) → ${soak.bare_node.rss_second_end_mb} MB (${percent(soak.bare_node.rss_second_change)})`
+      `The same soak on a bare Node.js server replaying the app's 503: RSS idle ${soak.bare_node.rss_idle_mb} MB, warm ${soak.bare_node.rss_start_mb} → ${soak.bare_node.rss_end_mb} MB (${percent(soak.bare_node.rss_change)}) → ${soak.bare_node.rss_second_end_mb} MB (${percent(soak.bare_node.rss_second_change)})`
     )
   }
   process.stdout.write(lines.join('\n') + '\n')

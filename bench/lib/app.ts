@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { openSqlite } from '../../tests/database.ts'
-import { onCpu } from './cpu.ts'
+import { cpuMicroseconds, onCpu } from './cpu.ts'
 import { log, sleep } from './stats.ts'
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -161,6 +161,13 @@ export class AppInstance {
 
   url(path: string) {
     return `http://127.0.0.1:${this.port}${path}`
+  }
+
+  /**
+   * CPU time of the process so far, all its threads
+   */
+  cpuMicroseconds() {
+    return cpuMicroseconds(this.child.pid!)
   }
 
   /**

@@ -8,22 +8,32 @@
  */
 
 /**
- * The control of the soak: a bare Node.js HTTP server writing a fixed 503
- * of the same size as the maintenance page, with no framework at all.
- * Run by Node's own type stripping (no loader): `node bare_server.ts <port> <bytes>`
+ * A bare Node.js HTTP server replaying one answer of the app, byte for
+ * byte but for the Date header, with no framework at all: the physical
+ * limit of an answer written by Node.js, and the control of the soak.
+ * It writes the answer as the app's early answer does (`writeHead` with
+ * an object, then `end` with a string). Run by Node's own type stripping
+ * (no loader): `node bare_server.ts <port> <answer.json>`, where the file
+ * holds `{ reason, status, headers: [name, value][], body, keepAliveTimeout }`
+ * (see answers.ts). Prints "listening" once it does.
  */
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 
-const [port, bytes] = process.argv.slice(2).map(Number)
-const body = `<!DOCTYPE html>${'x'.repeat(Math.max(0, bytes - 15))}`
-const headers = {
-  'Cache-Control': 'no-store',
-  'Retry-After': '60',
-  'Content-Type': 'text/html; charset=utf-8',
-  'Content-Length': Buffer.byteLength(body),
+const [port, file] = process.argv.slice(2)
+const answer = JSON.parse(readFileSync(file, 'utf8')) as {
+  status: number
+  reason: string
+  headers: [string, string][]
+  body: string
+  keepAliveTimeout: number | null
 }
+const { status, reason, body } = answer
+const headers = Object.fromEntries(answer.headers)
 
-createServer((_req, res) => {
-  res.writeHead(503, headers)
+const server = createServer((_req, res) => {
+  res.writeHead(status, reason, headers)
   res.end(body)
-}).listen(port, '127.0.0.1', () => process.stdout.write('listening\n'))
+})
+if (answer.keepAliveTimeout !== null) server.keepAliveTimeout = answer.keepAliveTimeout
+server.listen(Number(port), '127.0.0.1', () => process.stdout.write('listening\n'))

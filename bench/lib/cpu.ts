@@ -57,3 +57,30 @@ export function cpuMicroseconds(pid: number): number {
   }
   return nanoseconds / 1000
 }
+
+/**
+ * The same for a process and its children (nginx's master and its
+ * worker), read from /proc/<pid>/task/<tid>/children
+ */
+export function treeCpuMicroseconds(pid: number): number {
+  let total = cpuMicroseconds(pid)
+  for (const thread of readdirSync(`/proc/${pid}/task`)) {
+    let children: string[] = []
+    try {
+      children = readFileSync(`/proc/${pid}/task/${thread}/children`, 'utf8').split(' ')
+    } catch {
+      continue
+    }
+    for (const child of children) {
+      if (!child.trim()) continue
+      try {
+        total += treeCpuMicroseconds(Number(child))
+      } catch {
+        /**
+         * A child that ended between the listing and the read
+         */
+      }
+    }
+  }
+  return total
+}
