@@ -1,0 +1,90 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { test } from '@japa/runner'
+import type { Database } from '@adonisjs/lucid/database'
+import type { DatabaseStore } from '../../src/stores/database.ts'
+import { notifyChannel } from '../../src/stores/pg_listener.ts'
+import { DATABASES, createDatabase, createManager, createStores } from '../helpers.ts'
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeout = 5000) {
+  const started = Date.now()
+  while (!(await check())) {
+    if (Date.now() - started > timeout) throw new Error('condition not met in time')
+    await sleep(10)
+  }
+  return Date.now() - started
+}
+
+/**
+ * The backend pids of the connections LISTENing for this store's changes
+ */
+async function listenerPids(db: Database, store: DatabaseStore): Promise<number[]> {
+  const result = await db
+    .connection('pg')
+    .rawQuery(
+      `select pid from pg_stat_activity where application_name = 'site-maintenance' and query = ?`,
+      [`LISTEN "${notifyChannel(store.stateTable)}"`]
+    )
+  return result.rows.map((row: { pid: number }) => row.pid)
+}
+
+test.group('Database store | change propagation', () => {
+  test('{$self}: another process learns of a change before the poll')
+    .with(DATABASES)
+    .run(async ({ assert }, name) => {
+      const [writerStore, readerStore] = await createStores(name, 2)
+      const writer = await createManager(writerStore)
+      const reader = await createManager(readerStore, { refreshInterval: '1m' })
+      await reader.start()
+      await writer.activate({ force: true })
+      assert.isBelow(await waitUntil(() => reader.isOffline, 2000), 500)
+      await writer.deactivate()
+      assert.isBelow(await waitUntil(() => reader.isOnline, 2000), 500)
+      await writer.activate({ force: true })
+      assert.isBelow(await waitUntil(() => reader.isOffline, 2000), 500)
+    })
+
+  test('pg: a lost listening connection comes back, and a change made meanwhile is not missed', async ({
+    assert,
+  }) => {
+    const [writerStore, readerStore] = (await createStores('pg', 2)) as DatabaseStore[]
+    const db = createDatabase('pg')
+    const writer = await createManager(writerStore)
+    const reader = await createManager(readerStore, { refreshInterval: '1m' })
+    await reader.start()
+    await waitUntil(async () => (await listenerPids(db, readerStore)).length === 1)
+    const [first] = await listenerPids(db, readerStore)
+
+    /**
+     * Kill its backend, and write while it is gone
+     */
+    await db.connection('pg').rawQuery('select pg_terminate_backend(?)', [first])
+    await waitUntil(async () => !(await listenerPids(db, readerStore)).includes(first))
+    await writer.activate({ force: true })
+    await waitUntil(() => reader.isOffline, 3000)
+
+    /**
+     * A new connection listens, and changes arrive at once again
+     */
+    await waitUntil(async () => (await listenerPids(db, readerStore)).length === 1)
+    const [second] = await listenerPids(db, readerStore)
+    assert.notEqual(second, first)
+    await writer.deactivate()
+    assert.isBelow(await waitUntil(() => reader.isOnline, 2000), 500)
+
+    /**
+     * Stopping the manager ends the listening connection
+     */
+    await reader.stop()
+    await waitUntil(async () => (await listenerPids(db, readerStore)).length === 0, 2000)
+  })
+})
