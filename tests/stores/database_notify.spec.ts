@@ -37,9 +37,21 @@ async function listenerPids(db: Database, store: DatabaseStore): Promise<number[
   return result.rows.map((row: { pid: number }) => row.pid)
 }
 
+/**
+ * Wait until exactly `count` connections listen, and return their pids
+ */
+async function waitForListeners(db: Database, store: DatabaseStore, count: number) {
+  let pids: number[] = []
+  await waitUntil(async () => {
+    pids = await listenerPids(db, store)
+    return pids.length === count
+  })
+  return pids
+}
+
 test.group('Database store | change propagation', () => {
   test('{$self}: another process learns of a change before the poll')
-    .with(DATABASES)
+    .with([...DATABASES])
     .run(async ({ assert }, name) => {
       const [writerStore, readerStore] = await createStores(name, 2)
       const writer = await createManager(writerStore)
@@ -61,22 +73,23 @@ test.group('Database store | change propagation', () => {
     const writer = await createManager(writerStore)
     const reader = await createManager(readerStore, { refreshInterval: '1m' })
     await reader.start()
-    await waitUntil(async () => (await listenerPids(db, readerStore)).length === 1)
-    const [first] = await listenerPids(db, readerStore)
+    const [first] = await waitForListeners(db, readerStore, 1)
 
     /**
      * Kill its backend, and write while it is gone
      */
     await db.connection('pg').rawQuery('select pg_terminate_backend(?)', [first])
-    await waitUntil(async () => !(await listenerPids(db, readerStore)).includes(first))
+    await waitUntil(async () => {
+      const pids = await listenerPids(db, readerStore)
+      return !pids.includes(first)
+    })
     await writer.activate({ force: true })
     await waitUntil(() => reader.isOffline, 3000)
 
     /**
      * A new connection listens, and changes arrive at once again
      */
-    await waitUntil(async () => (await listenerPids(db, readerStore)).length === 1)
-    const [second] = await listenerPids(db, readerStore)
+    const [second] = await waitForListeners(db, readerStore, 1)
     assert.notEqual(second, first)
     await writer.deactivate()
     assert.isBelow(await waitUntil(() => reader.isOnline, 2000), 500)
@@ -85,6 +98,6 @@ test.group('Database store | change propagation', () => {
      * Stopping the manager ends the listening connection
      */
     await reader.stop()
-    await waitUntil(async () => (await listenerPids(db, readerStore)).length === 0, 2000)
+    await waitForListeners(db, readerStore, 0)
   })
 })
