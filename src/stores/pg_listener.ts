@@ -107,8 +107,18 @@ export class PgListener {
       typeof client.getRuntimeConnectionSettings === 'function'
         ? await client.getRuntimeConnectionSettings()
         : client.connectionSettings
-    const config = typeof settings === 'string' ? { connectionString: settings } : { ...settings }
-    return { application_name: 'site-maintenance', keepAlive: true, ...config }
+    if (typeof settings === 'string') {
+      return { application_name: 'site-maintenance', keepAlive: true, connectionString: settings }
+    }
+    /**
+     * knex keeps the password as a hidden property, which a spread skips
+     */
+    return {
+      application_name: 'site-maintenance',
+      keepAlive: true,
+      ...settings,
+      password: settings?.password,
+    }
   }
 
   /**

@@ -26,6 +26,14 @@ function stateAt(revision: number, status: MaintenanceState['status']): Maintena
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+async function waitFor(check: () => boolean, timeout = 3000) {
+  const started = Date.now()
+  while (!check()) {
+    if (Date.now() - started > timeout) throw new Error('condition not met in time')
+    await sleep(10)
+  }
+}
+
 /**
  * Two stores on one SQLite file through separate connections, as two app
  * processes have, each counting the queries its connection runs
@@ -121,8 +129,7 @@ test.group('Database store on SQLite', () => {
     assert.equal(calls, 0)
 
     assert.isTrue(await b.store.compareAndSet(stateAt(1, 'offline'), 0))
-    await sleep(300)
-    assert.equal(calls, 1)
+    await waitFor(() => calls === 1)
     await sleep(600)
     assert.equal(calls, 1, 'the same revision is news once')
   })
@@ -139,8 +146,7 @@ test.group('Database store on MySQL', () => {
     await sleep(500)
     assert.equal(calls, 0)
     assert.isTrue(await b.compareAndSet(stateAt(1, 'offline'), 0))
-    await sleep(300)
-    assert.equal(calls, 1)
+    await waitFor(() => calls === 1)
     assert.isTrue(await a.compareAndSet(stateAt(2, 'online'), 1))
     await sleep(500)
     assert.equal(calls, 1)
