@@ -8,7 +8,7 @@
  */
 
 import { createHash } from 'node:crypto'
-import type { Knex } from 'knex'
+import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import debug from '../debug.ts'
 
 /**
@@ -22,6 +22,11 @@ const RECONNECT_MAX_MS = 5000
  * PostgreSQL keeps identifiers up to 63 bytes
  */
 const MAX_IDENTIFIER = 63
+
+/**
+ * The knex instance of a Lucid connection's writer
+ */
+type Knex = ReturnType<QueryClientContract['getWriteClient']>
 
 /**
  * What the listener uses of a `pg.Client` (the driver knex loaded)

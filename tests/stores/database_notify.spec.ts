@@ -108,3 +108,14 @@ test.group('Database store | change propagation', () => {
     await waitForListeners(db, readerStore, 0)
   })
 })
+
+test.group('Database store | PostgreSQL channel', () => {
+  test('named after the state table, a plain identifier of at most 63 bytes', ({ assert }) => {
+    assert.equal(notifyChannel('maintenance_state'), 'site_maintenance_maintenance_state')
+    assert.equal(notifyChannel('App."State"'), 'site_maintenance_app__state_')
+    const long = notifyChannel(`${'x'.repeat(80)}_state`)
+    assert.lengthOf(long, 63)
+    assert.match(long, /^site_maintenance_x+_[0-9a-f]{10}$/)
+    assert.notEqual(long, notifyChannel(`${'x'.repeat(80)}_other`))
+  })
+})
