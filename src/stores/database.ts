@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import debug from '../debug.ts'
+import { PgListener, notifyChannel } from './pg_listener.ts'
 import { guardStore } from '../utils.ts'
 import { parseState } from '../state.ts'
 import type {
@@ -37,6 +38,13 @@ const SWEEP_BATCHES = 20
  * go unnoticed ("racy git"). Linux file times tick every few ms.
  */
 const SQLITE_SETTLED_MS = 100
+
+/**
+ * Where there is no LISTEN/NOTIFY, how often a subscribed store checks
+ * the revision alone (one primary-key lookup; on SQLite, only once the
+ * database files changed)
+ */
+const REVISION_CHECK_MS = 150
 
 /**
  * The better-sqlite3 major version whose statement finalizers are safe
@@ -85,6 +93,19 @@ export class DatabaseStore implements MaintenanceStoreContract {
    * The state as last read from SQLite, with the files' signature then
    */
   #cached: { signature: string; state: MaintenanceState | null } | null = null
+  /**
+   * The NOTIFY channel of the state table, on PostgreSQL only
+   */
+  #channel: string | null
+  #listener: PgListener | null = null
+  /**
+   * The revision check of a subscribed store elsewhere: its timer, the
+   * last revision this store saw, and the SQLite files' signature then
+   */
+  #revisionTimer: NodeJS.Timeout | null = null
+  #checking = false
+  #seenRevision: number | null = null
+  #checkedSignature: string | null = null
 
   constructor(
     protected client: QueryClientContract,
@@ -96,6 +117,7 @@ export class DatabaseStore implements MaintenanceStoreContract {
     this.tasksTable = options.tasksTable ?? 'maintenance_tasks'
     this.sessionTable = options.sessionTable ?? null
     if (client.dialect.name === 'better-sqlite3') warnOnUnsafeBetterSqlite3(context)
+    this.#channel = client.dialect.name === 'postgres' ? notifyChannel(this.stateTable) : null
   }
 
   /**
@@ -120,6 +142,7 @@ export class DatabaseStore implements MaintenanceStoreContract {
     const row = await this.#guard(() =>
       this.client.from(this.stateTable).where('id', 1).select('data', 'revision').first()
     )
+    this.#seenRevision = row ? Number(row.revision) : 0
     const state =
       !row || Number(row.revision) === 0 ? null : parseState(row.data, `table "${this.stateTable}"`)
     if (signature !== null && !signature.endsWith('racy')) this.#cached = { signature, state }
@@ -197,6 +220,17 @@ export class DatabaseStore implements MaintenanceStoreContract {
    * `revision` (and hold `data`, when given)
    */
   async #update(next: MaintenanceState, revision: number, data?: string) {
+    const taken = this.#channel
+      ? await this.#updateAndNotify(this.#channel, next, revision, data)
+      : await this.#updateRow(next, revision, data)
+    /**
+     * Its own write is no news to the revision check
+     */
+    if (taken) this.#seenRevision = next.revision
+    return taken
+  }
+
+  async #updateRow(next: MaintenanceState, revision: number, data?: string) {
     const query = this.client.from(this.stateTable).where('id', 1).where('revision', revision)
     if (data !== undefined) query.where('data', data)
     const updated = await query.update({
@@ -205,6 +239,29 @@ export class DatabaseStore implements MaintenanceStoreContract {
       updated_at: Date.now(),
     })
     return affected(updated) === 1
+  }
+
+  /**
+   * The same UPDATE on PostgreSQL, announcing the new revision on the
+   * channel in the same statement: listeners hear of it on commit, and
+   * only when the row was taken
+   */
+  async #updateAndNotify(channel: string, next: MaintenanceState, revision: number, data?: string) {
+    const bindings: (string | number)[] = [
+      this.stateTable,
+      next.revision,
+      JSON.stringify(next),
+      Date.now(),
+      revision,
+    ]
+    if (data !== undefined) bindings.push(data)
+    const result = await this.client.rawQuery(
+      `with updated as (update ?? set revision = ?, data = ?, updated_at = ? ` +
+        `where id = 1 and revision = ?${data === undefined ? '' : ' and data = ?'} returning revision) ` +
+        `select pg_notify(?, revision::text) from updated`,
+      [...bindings, channel]
+    )
+    return result.rows.length === 1
   }
 
   async readRaw(): Promise<RawStateRecord | null> {
@@ -383,9 +440,56 @@ export class DatabaseStore implements MaintenanceStoreContract {
   }
 
   /**
-   * Lets a running sweep finish before the connection goes
+   * Hear of state writes from other processes before the poll does: on
+   * PostgreSQL through LISTEN on a connection of its own, elsewhere
+   * through a check of the revision every 150 ms
+   */
+  async subscribe(listener: () => void) {
+    if (this.#channel) {
+      if (this.#listener) return
+      const knex = this.client.getWriteClient()
+      this.#listener = new PgListener(knex, this.#channel, listener)
+      await this.#listener.start()
+      return
+    }
+    if (this.#revisionTimer) return
+    this.#revisionTimer = setInterval(() => this.#checkRevision(listener), REVISION_CHECK_MS)
+    this.#revisionTimer.unref()
+  }
+
+  /**
+   * Calls the listener when the revision moved since this store last saw
+   * it. On SQLite nothing is queried while the files are unchanged.
+   * Failures are left to the poll.
+   */
+  async #checkRevision(listener: () => void) {
+    if (this.#checking) return
+    this.#checking = true
+    try {
+      const signature = await this.#sqliteSignature()
+      if (signature !== null && signature === this.#checkedSignature) return
+      const row = await this.client.from(this.stateTable).where('id', 1).select('revision').first()
+      if (signature !== null && !signature.endsWith('racy')) this.#checkedSignature = signature
+      const revision = row ? Number(row.revision) : 0
+      const seen = this.#seenRevision
+      this.#seenRevision = revision
+      if (seen !== null && seen !== revision) listener()
+    } catch (error) {
+      debug('checking the state revision failed: %s', (error as Error).message)
+    } finally {
+      this.#checking = false
+    }
+  }
+
+  /**
+   * Stops listening, and lets a running sweep finish before the
+   * connection goes
    */
   async close() {
+    if (this.#revisionTimer) clearInterval(this.#revisionTimer)
+    this.#revisionTimer = null
+    await this.#listener?.close()
+    this.#listener = null
     await this.#sweeping
   }
 }

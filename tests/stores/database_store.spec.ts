@@ -17,7 +17,7 @@ import {
   betterSqlite3Warning,
 } from '../../src/stores/database.ts'
 import type { MaintenanceState } from '../../src/types.ts'
-import { createDatabase, createTables, makeTempDir } from '../helpers.ts'
+import { createDatabase, createStores, createTables, makeTempDir } from '../helpers.ts'
 import { openSqlite } from '../database.ts'
 
 function stateAt(revision: number, status: MaintenanceState['status']): MaintenanceState {
@@ -25,6 +25,14 @@ function stateAt(revision: number, status: MaintenanceState['status']): Maintena
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function waitFor(check: () => boolean, timeout = 3000) {
+  const started = Date.now()
+  while (!check()) {
+    if (Date.now() - started > timeout) throw new Error('condition not met in time')
+    await sleep(10)
+  }
+}
 
 /**
  * Two stores on one SQLite file through separate connections, as two app
@@ -101,6 +109,48 @@ test.group('Database store on SQLite', () => {
     assert.isFalse(await a.store.compareAndSet(stateAt(2, 'pending'), 1))
     const theirs = await a.store.read()
     assert.equal(theirs?.status, 'online')
+  })
+
+  test('a subscribed store queries nothing while the files are unchanged, and calls back once on a write', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { stores, close } = await twoSqliteStores()
+    cleanup(close)
+    const [a, b] = stores
+    let calls = 0
+    await a.store.read()
+    await a.store.subscribe(() => calls++)
+    cleanup(() => a.store.close())
+    await sleep(400)
+    const before = a.queries
+    await sleep(600)
+    assert.equal(a.queries, before, 'no query over four checks of unchanged files')
+    assert.equal(calls, 0)
+
+    assert.isTrue(await b.store.compareAndSet(stateAt(1, 'offline'), 0))
+    await waitFor(() => calls === 1)
+    await sleep(600)
+    assert.equal(calls, 1, 'the same revision is news once')
+  })
+})
+
+test.group('Database store on MySQL', () => {
+  test('a subscribed store calls back once per revision, not for its own writes', async ({
+    assert,
+  }) => {
+    const [a, b] = await createStores('mysql', 2)
+    let calls = 0
+    await a.read()
+    await a.subscribe!(() => calls++)
+    await sleep(500)
+    assert.equal(calls, 0)
+    assert.isTrue(await b.compareAndSet(stateAt(1, 'offline'), 0))
+    await waitFor(() => calls === 1)
+    assert.isTrue(await a.compareAndSet(stateAt(2, 'online'), 1))
+    await sleep(500)
+    assert.equal(calls, 1)
+    await a.close()
   })
 })
 
