@@ -15,7 +15,8 @@ import { waitForDrain } from '../src/drain_wait.ts'
 import { runWithManager, type Interrupt } from '../src/command_runner.ts'
 import { statusLabel } from '../src/state.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
-import type { ActivateOptions } from '../src/types.ts'
+import type { ActivateOptions, MaintenanceSchedule } from '../src/types.ts'
+import { toMilliseconds, toTimestamp } from '../src/utils.ts'
 
 /**
  * Take the site offline: stop new logins, let logged-in sessions and
@@ -46,6 +47,21 @@ export default class OfflineOn extends ActivationCommand {
   @flags.string({ description: 'Redirect refused requests to this URL instead of answering 503' })
   declare redirect?: string
 
+  @flags.string({
+    description:
+      'Schedule the window instead of starting it now: an ISO date-time with its zone, or "in 30m"',
+  })
+  declare at?: string
+
+  @flags.string({ description: 'With --at: show the banner this long before the start ("30m")' })
+  declare announce?: string
+
+  @flags.string({
+    description:
+      'Come back ONLINE by itself then: an ISO date-time, "in 2h", or a duration after the start ("2h")',
+  })
+  declare until?: string
+
   async run() {
     await runWithManager(this, (manager, interrupt) => this.#run(manager, interrupt), {
       interruptible: true,
@@ -57,6 +73,14 @@ export default class OfflineOn extends ActivationCommand {
       ...this.activateOptions(),
       redirect: this.redirect,
       allow: this.allow,
+    }
+    const now = Date.now()
+    if (this.at !== undefined) options.at = toTimestamp(this.at, '--at', now)
+    if (this.announce !== undefined) {
+      options.announce = toMilliseconds(this.announce, '--announce')
+    }
+    if (this.until !== undefined) {
+      options.until = toTimestamp(this.until, '--until', options.at ?? now, true)
     }
 
     let generatedSecret: string | null = null
@@ -80,9 +104,18 @@ export default class OfflineOn extends ActivationCommand {
     if (generatedSecret && result.changed) {
       this.logger.info(`Bypass secret (shown once): ${generatedSecret}`)
     }
+    if (state.status === 'online' && state.schedule?.startsAt) {
+      this.#announceSchedule(state.schedule)
+      return
+    }
     if (!result.changed) {
       this.logger.info(`The site is already ${statusLabel(state)}`)
       if (state.status === 'offline') return
+    }
+    if (result.changed && state.schedule?.endsAt) {
+      this.logger.info(
+        `It comes back ONLINE by itself at ${new Date(state.schedule.endsAt).toISOString()}`
+      )
     }
     if (state.readOnly) {
       this.logger.success(
@@ -127,6 +160,23 @@ export default class OfflineOn extends ActivationCommand {
       )
       this.exitCode = interrupt.exitCode
     }
+  }
+
+  #announceSchedule(schedule: MaintenanceSchedule) {
+    const at = new Date(schedule.startsAt!).toISOString()
+    const how = schedule.readOnly ? 'READ-ONLY' : schedule.force ? 'OFFLINE at once' : 'the drain'
+    this.logger.success(`Maintenance scheduled at ${at}: ${how} starts then, on its own`)
+    if (schedule.announceAt !== null) {
+      this.logger.info(
+        `The banner announces it from ${new Date(schedule.announceAt).toISOString()}`
+      )
+    }
+    if (schedule.endsAt !== null) {
+      this.logger.info(
+        `It comes back ONLINE by itself at ${new Date(schedule.endsAt).toISOString()}`
+      )
+    }
+    this.logger.info('The site stays ONLINE until then; "node ace offline:off" cancels it')
   }
 
   #announceOffline(manager: MaintenanceManager) {

@@ -14,7 +14,7 @@ import { describeCensus } from '../src/census_line.ts'
 import { type Interrupt, runWithManager } from '../src/command_runner.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { statusLabel } from '../src/state.ts'
-import type { Census, MaintenanceState } from '../src/types.ts'
+import type { Census, MaintenanceSchedule, MaintenanceState } from '../src/types.ts'
 import { toMilliseconds } from '../src/utils.ts'
 
 /**
@@ -206,7 +206,7 @@ export default class OfflineStatus extends BaseCommand {
     if (state.status === 'pending' && state.deadline) {
       lines.push(`Deadline: ${new Date(state.deadline).toISOString()}`)
     }
-    return lines
+    return [...lines, ...describeSchedule(state.schedule)]
   }
 
   /**
@@ -239,6 +239,14 @@ export default class OfflineStatus extends BaseCommand {
       store: manager.store.name,
       lockFile: manager.config.lockFile || null,
       readOnly: state.readOnly === true,
+      schedule: state.schedule && {
+        startsAt: isoOrNull(state.schedule.startsAt),
+        announceAt: isoOrNull(state.schedule.announceAt),
+        endsAt: isoOrNull(state.schedule.endsAt),
+        force: state.schedule.force,
+        readOnly: state.schedule.readOnly,
+        timeout: state.schedule.timeout,
+      },
     }
   }
 
@@ -281,4 +289,29 @@ export default class OfflineStatus extends BaseCommand {
     this.logger.error(error.message)
     this.logger.log(this.#errorPolicy(manager))
   }
+}
+
+function isoOrNull(time: number | null) {
+  return time === null ? null : new Date(time).toISOString()
+}
+
+/**
+ * The lines of a scheduled window: when it starts (and is announced),
+ * when it ends by itself
+ */
+function describeSchedule(schedule: MaintenanceSchedule | null) {
+  if (!schedule) return []
+  const lines: string[] = []
+  if (schedule.startsAt !== null) {
+    const how = schedule.readOnly ? 'READ-ONLY' : schedule.force ? 'OFFLINE' : 'drain'
+    const announced =
+      schedule.announceAt === null
+        ? ''
+        : `, announced from ${new Date(schedule.announceAt).toISOString()}`
+    lines.push(`Scheduled: ${how} at ${new Date(schedule.startsAt).toISOString()}${announced}`)
+  }
+  if (schedule.endsAt !== null) {
+    lines.push(`Back ONLINE by itself at: ${new Date(schedule.endsAt).toISOString()}`)
+  }
+  return lines
 }

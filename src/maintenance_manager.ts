@@ -388,51 +388,181 @@ export class MaintenanceManager {
     let census: Census | null = null
 
     /**
+     * A window to come: the ONLINE state records it with the window's
+     * settings, and every instance's sync starts it on time
+     */
+    if (settings.at !== null) {
+      const result = await this.#transition({}, async (current) => {
+        if (current.status !== 'online') {
+          throw new errors.E_INVALID_OPTION([
+            `The site is already ${statusLabel(current)}: run "node ace offline:off" first, or go now without --at`,
+          ])
+        }
+        return {
+          ...this.#windowSettings(options, settings, null),
+          status: 'online',
+          since: current.since,
+          drainStartedAt: null,
+          schedule: {
+            startsAt: settings.at,
+            announceAt: settings.announceAt,
+            endsAt: settings.until,
+            force: !!options.force,
+            readOnly,
+            timeout: settings.timeout,
+          },
+        }
+      })
+      return { ...result, census }
+    }
+
+    /**
      * A forced activation states the outcome wanted: it replaces a
      * corrupt record. Without --force it stays an error.
      */
     const replaceCorrupt = !!options.force
     const result = await this.#transition({ replaceCorrupt }, async (current, corrupt) => {
-      const now = Date.now()
-      let status: MaintenanceStatus = 'offline'
-      /**
-       * READ-ONLY → OFFLINE goes without a drain: nobody can save anything
-       * already, and a drain would give logged-in sessions their writes
-       * back
-       */
-      if (readOnly) {
-        if (!corrupt && current.readOnly) return null
-      } else if (!current.readOnly) {
-        if (!corrupt && current.status === 'offline') return null
-        if (current.status === 'pending' && !options.force) return null
-        census = await this.census(now)
-        const drained = census.activeSessions + census.runningTasks === 0
-        status = options.force || drained ? 'offline' : 'pending'
-      }
+      const entered = await this.#enter(current, corrupt, {
+        force: !!options.force,
+        readOnly,
+        timeout: settings.timeout,
+      })
+      if (!entered) return null
+      census = entered.census
 
       /**
        * The window's settings carry over from PENDING, and between
        * READ-ONLY and OFFLINE (the bypass secret stays valid)
        */
       const keep = current.status === 'online' ? null : current
-
+      const until = settings.until
       return {
-        ...initialState(),
+        ...this.#windowSettings(options, settings, keep),
+        ...entered.state,
+        schedule: until
+          ? {
+              startsAt: null,
+              announceAt: null,
+              endsAt: until,
+              force: !!options.force,
+              readOnly,
+              timeout: settings.timeout,
+            }
+          : (keep?.schedule ?? null),
+      }
+    })
+    return { ...result, census }
+  }
+
+  /**
+   * What a window shows and who passes it, from the options given, else
+   * from the state it continues (`keep`)
+   */
+  #windowSettings(
+    options: ActivateOptions,
+    settings: ReturnType<typeof validateActivateOptions>,
+    keep: MaintenanceState | null
+  ): MaintenanceState {
+    return {
+      ...initialState(),
+      message: options.message ?? keep?.message ?? null,
+      retryAfter: settings.retryAfter ?? keep?.retryAfter ?? null,
+      redirect: options.redirect ?? keep?.redirect ?? null,
+      requestedBy: options.requestedBy ?? whoAmI(),
+      secretHash: options.secret
+        ? hashSecret(options.secret, this.config.secretKey)
+        : (keep?.secretHash ?? null),
+      secretNonce: options.secret ? randomBytes(16).toString('hex') : (keep?.secretNonce ?? null),
+      allow: settings.allow ?? keep?.allow ?? [],
+      schedule: keep?.schedule ?? null,
+    }
+  }
+
+  /**
+   * The status a window enters from `current`: PENDING while sessions or
+   * tasks remain (OFFLINE when forced or drained), READ-ONLY at once;
+   * null when `current` is that already
+   */
+  async #enter(
+    current: MaintenanceState,
+    corrupt: boolean,
+    how: { force: boolean; readOnly: boolean; timeout: number }
+  ): Promise<{
+    state: Pick<
+      MaintenanceState,
+      'status' | 'since' | 'drainStartedAt' | 'deadline' | 'forced' | 'readOnly'
+    >
+    census: Census | null
+  } | null> {
+    const now = Date.now()
+    let status: MaintenanceStatus = 'offline'
+    let census: Census | null = null
+    /**
+     * READ-ONLY → OFFLINE goes without a drain: nobody can save anything
+     * already, and a drain would give logged-in sessions their writes
+     * back
+     */
+    if (how.readOnly) {
+      if (!corrupt && current.readOnly) return null
+    } else if (!current.readOnly) {
+      if (!corrupt && current.status === 'offline') return null
+      if (current.status === 'pending' && !how.force) return null
+      census = await this.census(now)
+      const drained = census.activeSessions + census.runningTasks === 0
+      status = how.force || drained ? 'offline' : 'pending'
+    }
+    const continued = current.status === 'online' ? null : current
+    return {
+      census,
+      state: {
         status,
         since: now,
-        drainStartedAt: keep?.drainStartedAt ?? (readOnly ? null : now),
-        deadline: status === 'pending' ? now + settings.timeout : null,
-        message: options.message ?? keep?.message ?? null,
-        retryAfter: settings.retryAfter ?? keep?.retryAfter ?? null,
-        redirect: options.redirect ?? keep?.redirect ?? null,
-        forced: !readOnly && !!options.force,
-        requestedBy: options.requestedBy ?? whoAmI(),
-        secretHash: options.secret
-          ? hashSecret(options.secret, this.config.secretKey)
-          : (keep?.secretHash ?? null),
-        secretNonce: options.secret ? randomBytes(16).toString('hex') : (keep?.secretNonce ?? null),
-        allow: settings.allow ?? keep?.allow ?? [],
-        readOnly,
+        drainStartedAt: continued?.drainStartedAt ?? (how.readOnly ? null : now),
+        deadline: status === 'pending' ? now + how.timeout : null,
+        forced: !how.readOnly && how.force,
+        readOnly: how.readOnly,
+      },
+    }
+  }
+
+  /**
+   * Start a scheduled window whose time has come, or end one whose
+   * `endsAt` has passed: called by every instance's sync on each read,
+   * the compare-and-set lets one of them do it. A window whose end passed
+   * before it could start is dropped, never started: a forgotten window
+   * locks nobody out.
+   */
+  async advanceSchedule(now: number = Date.now()): Promise<TransitionResult | null> {
+    const schedule = this.#state.schedule
+    if (!schedule) return null
+    const due =
+      (this.#state.status === 'online' && schedule.startsAt !== null && now >= schedule.startsAt) ||
+      (schedule.endsAt !== null && now >= schedule.endsAt)
+    if (!due) return null
+
+    let census: Census | null = null
+    const result = await this.#transition({}, async (current) => {
+      const window = current.schedule
+      if (!window) return null
+      const ended = window.endsAt !== null && now >= window.endsAt
+      if (ended && (current.status !== 'online' || window.startsAt !== null)) {
+        return {
+          ...initialState(),
+          since: now,
+          requestedBy: `the schedule (until ${new Date(window.endsAt!).toISOString()})`,
+        }
+      }
+      if (current.status !== 'online' || window.startsAt === null || now < window.startsAt) {
+        return null
+      }
+      const entered = await this.#enter(current, false, window)
+      if (!entered) return null
+      census = entered.census
+      return {
+        ...current,
+        ...entered.state,
+        requestedBy: `the schedule (at ${new Date(window.startsAt).toISOString()})`,
+        schedule: { ...window, startsAt: null, announceAt: null },
       }
     })
     return { ...result, census }
@@ -444,7 +574,7 @@ export class MaintenanceManager {
    */
   async deactivate(options: { requestedBy?: string } = {}): Promise<TransitionResult> {
     const result = await this.#transition({ replaceCorrupt: true }, async (current, corrupt) => {
-      if (!corrupt && current.status === 'online') return null
+      if (!corrupt && current.status === 'online' && !current.schedule) return null
       return {
         ...initialState(),
         since: Date.now(),
@@ -551,6 +681,13 @@ async function restoreAfterTest(fake: MaintenanceFake) {
 function describeTransition(from: MaintenanceState, to: MaintenanceState) {
   const label = statusLabel(to)
   const by = to.requestedBy ? ` by ${to.requestedBy}` : ''
+  if (to.status === 'online' && to.schedule?.startsAt) {
+    const until = to.schedule.endsAt ? ` until ${new Date(to.schedule.endsAt).toISOString()}` : ''
+    return `site-maintenance: maintenance scheduled${by} at ${new Date(to.schedule.startsAt).toISOString()}${until}`
+  }
+  if (to.status === 'online' && from.status === 'online' && from.schedule) {
+    return `site-maintenance: the window scheduled at ${new Date(from.schedule.startsAt ?? from.since).toISOString()} is dropped${by}`
+  }
   if (to.status === 'pending') {
     return `site-maintenance: ${statusLabel(from)} → ${label}${by}, drain deadline ${new Date(to.deadline!).toISOString()}`
   }

@@ -18,7 +18,8 @@ import { normaliseAllowEntry } from './utils.ts'
  */
 export function validateActivateOptions(
   options: ActivateOptions,
-  config: Pick<ResolvedMaintenanceConfig, 'drainTimeout' | 'sessionIdleAge'>
+  config: Pick<ResolvedMaintenanceConfig, 'drainTimeout' | 'sessionIdleAge'>,
+  now: number = Date.now()
 ) {
   if (options.readOnly && options.timeout !== undefined) {
     throw new errors.E_INVALID_OPTION([
@@ -52,7 +53,41 @@ export function validateActivateOptions(
   if (options.allow !== undefined) {
     allow = options.allow.map((entry) => normaliseAllowEntry(entry))
   }
-  return { timeout, retryAfter, allow }
+  return { timeout, retryAfter, allow, ...validateWindow(options, now) }
+}
+
+/**
+ * A window starts in the future and ends after it starts: one in the
+ * past, or ending before it begins, is refused rather than applied at
+ * once. The announcement needs a start to announce.
+ */
+function validateWindow(options: ActivateOptions, now: number) {
+  const { at, until, announce } = options
+  if (at !== undefined && (!Number.isFinite(at) || at <= now)) {
+    throw new errors.E_INVALID_OPTION([`Invalid --at: ${describeTime(at)} is not in the future`])
+  }
+  if (until !== undefined && (!Number.isFinite(until) || until <= (at ?? now))) {
+    throw new errors.E_INVALID_OPTION([
+      `Invalid --until: ${describeTime(until)} is not after the start (${describeTime(at ?? now)})`,
+    ])
+  }
+  if (announce !== undefined) {
+    if (at === undefined) {
+      throw new errors.E_INVALID_OPTION(['--announce needs --at: it announces a start to come'])
+    }
+    if (!Number.isFinite(announce) || announce < 0) {
+      throw new errors.E_INVALID_OPTION([`Invalid --announce "${announce}"`])
+    }
+  }
+  return {
+    at: at ?? null,
+    announceAt: at !== undefined && announce !== undefined ? Math.max(now, at - announce) : null,
+    until: until ?? null,
+  }
+}
+
+function describeTime(value: number) {
+  return Number.isFinite(value) ? new Date(value).toISOString() : String(value)
 }
 
 /**

@@ -31,6 +31,7 @@ export function initialState(): MaintenanceState {
     secretNonce: null,
     allow: [],
     readOnly: false,
+    schedule: null,
   }
 }
 
@@ -75,5 +76,33 @@ function checkState(value: any): string | null {
   if (value.readOnly === true && value.status !== 'offline') {
     return `readOnly with status ${JSON.stringify(value.status)}`
   }
+  if (value.schedule !== undefined && value.schedule !== null) {
+    const problem = checkSchedule(value.schedule)
+    if (problem) return `invalid schedule (${problem})`
+  }
   return null
+}
+
+function checkSchedule(schedule: any): string | null {
+  if (typeof schedule !== 'object' || Array.isArray(schedule)) return 'not an object'
+  for (const key of ['startsAt', 'announceAt', 'endsAt']) {
+    if (schedule[key] !== null && !Number.isFinite(schedule[key])) return key
+  }
+  if (typeof schedule.force !== 'boolean' || typeof schedule.readOnly !== 'boolean') return 'flags'
+  if (!Number.isFinite(schedule.timeout) || schedule.timeout < 0) return 'timeout'
+  return null
+}
+
+/**
+ * Whether the banner announces a scheduled window at `now`
+ */
+export function isAnnounced(state: Pick<MaintenanceState, 'status' | 'schedule'>, now: number) {
+  const schedule = state.schedule
+  return (
+    state.status === 'online' &&
+    schedule !== null &&
+    schedule.startsAt !== null &&
+    schedule.announceAt !== null &&
+    now >= schedule.announceAt
+  )
 }

@@ -67,8 +67,8 @@ export class StateSync {
   }
 
   /**
-   * Read the state (applying the policy when it cannot be read) and
-   * promote a finished drain
+   * Read the state (applying the policy when it cannot be read), start
+   * or end a scheduled window on time, and promote a finished drain
    */
   tick(): Promise<void> {
     if (this.#running) {
@@ -90,6 +90,7 @@ export class StateSync {
     try {
       await this.manager.refresh()
       this.#recovered()
+      if (this.manager.state.schedule) await this.manager.advanceSchedule()
       if (this.manager.state.status === 'pending') await this.manager.settle()
     } catch (error) {
       await this.#failed(error as Error)

@@ -70,6 +70,39 @@ export interface MaintenanceState {
    * in records written before it existed, which read as false.
    */
   readOnly: boolean
+  /**
+   * A maintenance window set with `offline:on --at` or `--until`, kept
+   * in the store so every instance applies it without a running command.
+   * Null when none; missing in records written before it existed.
+   */
+  schedule: MaintenanceSchedule | null
+}
+
+/**
+ * When a scheduled window starts, is announced and ends, and how it
+ * starts. Times are milliseconds since the epoch.
+ */
+export interface MaintenanceSchedule {
+  /**
+   * When the site goes into maintenance (the ONLINE state waits for it);
+   * null once it has started, or for a window that started at once
+   */
+  startsAt: number | null
+  /**
+   * From when the banner announces the start; null: not announced
+   */
+  announceAt: number | null
+  /**
+   * When the site comes back ONLINE by itself; null: `offline:off` ends it
+   */
+  endsAt: number | null
+  /**
+   * How the window starts: OFFLINE at once, READ-ONLY, or a drain of
+   * `timeout` milliseconds
+   */
+  force: boolean
+  readOnly: boolean
+  timeout: number
 }
 
 /**
@@ -450,6 +483,19 @@ export interface ActivateOptions {
    * Go read-only at once, from any state (`offline:on --read-only`)
    */
   readOnly?: boolean
+  /**
+   * Start the window then (ms since the epoch, in the future) instead of
+   * now; the site stays ONLINE until that moment (`offline:on --at`)
+   */
+  at?: number
+  /**
+   * How long before `at` the banner announces it, in milliseconds
+   */
+  announce?: number
+  /**
+   * When the site comes back ONLINE by itself (ms since the epoch)
+   */
+  until?: number
 }
 
 /**

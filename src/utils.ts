@@ -39,6 +39,36 @@ export function toMilliseconds(value: string | number, what: string): number {
 }
 
 /**
+ * A moment given on the command line: an ISO 8601 date-time with its
+ * time zone ("2026-12-24T22:00:00Z", "2026-12-24T23:00+01:00"), or a
+ * duration after `from` ("in 30m" always; a bare "2h" where `relative`
+ * allows it, as `--until` does). A date without a zone is refused: read
+ * on a server in another zone it would mean another hour.
+ */
+export function toTimestamp(
+  value: string,
+  what: string,
+  from: number,
+  relative: boolean = false
+): number {
+  const trimmed = value.trim()
+  const inMatch = /^in\s+(.+)$/i.exec(trimmed)
+  if (inMatch) return from + toMilliseconds(inMatch[1], what)
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$/i.test(trimmed)) {
+    const time = Date.parse(trimmed)
+    if (Number.isFinite(time)) return time
+  }
+  if (relative) {
+    try {
+      return from + toMilliseconds(trimmed, what)
+    } catch {}
+  }
+  throw new errors.E_INVALID_OPTION([
+    `Invalid ${what} "${value}": use an ISO date-time with its zone (2026-12-24T22:00:00Z) or "in 30m"${relative ? ' or a duration (2h)' : ''}`,
+  ])
+}
+
+/**
  * What the state keeps of a bypass secret: an HMAC-SHA256 keyed with the
  * app's APP_KEY, so a leaked state record does not let anyone test
  * guesses offline; a plain SHA-256 only where no key is configured

@@ -98,7 +98,16 @@ test.group('README', () => {
 
     const app = await createFixtureApp('file')
     for (const line of lines) {
-      const args = line.replace(/^node ace /, '').split(/\s+/)
+      /**
+       * Words as the shell splits them: `--at="in 30m"` is one argument
+       */
+      const args = [
+        ...line.replace(/^node ace /, '').matchAll(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g),
+      ].map(([word]) => word.replace(/["']/g, ''))
+      if (args.some((arg) => arg.startsWith('--at='))) {
+        const off = await app.ace(['offline:off'])
+        assert.equal(off.code, 0, 'a window is scheduled from ONLINE')
+      }
       const result = await app.ace(args)
       assert.equal(result.code, 0, `${line}\n${result.stderr}`)
     }

@@ -13,6 +13,7 @@ import type { PluginFn, TagContract } from 'edge.js/types'
 import debug from '../debug.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
 import { messageOf, type PageData, type PageRenderer } from '../maintenance_page.ts'
+import { isAnnounced } from '../state.ts'
 import type { MaintenanceStatus } from '../types.ts'
 
 /**
@@ -101,6 +102,48 @@ export class MaintenanceGlobal {
   }
 
   /**
+   * A window scheduled with `offline:on --at --announce` is being
+   * announced: the site is still ONLINE and the banner says when it starts
+   */
+  get scheduled() {
+    return isAnnounced(this.#manager.state, Date.now())
+  }
+
+  /**
+   * When the scheduled window starts; null when none is to come
+   */
+  get startsAt(): Date | null {
+    const { status, schedule } = this.#manager.state
+    return status === 'online' && schedule?.startsAt ? new Date(schedule.startsAt) : null
+  }
+
+  /**
+   * The start as the banner says it: "22:00 UTC", with the date when it
+   * is not today (UTC): "24 Dec 22:00 UTC"; null when none is to come
+   */
+  get startsAtText(): string | null {
+    const startsAt = this.startsAt
+    if (!startsAt) return null
+    const time = startsAt.toISOString().slice(11, 16)
+    const today = new Date().toISOString().slice(0, 10) === startsAt.toISOString().slice(0, 10)
+    if (today) return `${time} UTC`
+    const day = startsAt.toLocaleDateString('en-GB', {
+      day: 'numeric',
+      month: 'short',
+      timeZone: 'UTC',
+    })
+    return `${day} ${time} UTC`
+  }
+
+  /**
+   * When a scheduled window ends by itself (`--until`); null otherwise
+   */
+  get endsAt(): Date | null {
+    const endsAt = this.#manager.state.schedule?.endsAt
+    return endsAt ? new Date(endsAt) : null
+  }
+
+  /**
    * Draining: logged-in users finish their work, then the site goes offline
    */
   get pending() {
@@ -128,7 +171,7 @@ export class MaintenanceGlobal {
    * READ-ONLY, else the configured one); null when online
    */
   get message(): string | null {
-    if (this.online) return null
+    if (this.online && !this.scheduled) return null
     return messageOf(this.#manager.state, this.#manager.config)
   }
 
@@ -157,11 +200,12 @@ export class MaintenanceGlobal {
   }
 
   /**
-   * Milliseconds until the deadline (0 once passed); null unless PENDING
+   * Milliseconds until the deadline (0 once passed), or until the start
+   * of an announced window; null otherwise
    */
   get timeLeft(): number | null {
-    const deadline = this.deadline
-    return deadline ? Math.max(0, deadline.getTime() - Date.now()) : null
+    const moment = this.scheduled ? this.startsAt : this.deadline
+    return moment ? Math.max(0, moment.getTime() - Date.now()) : null
   }
 
   /**
@@ -178,13 +222,14 @@ export class MaintenanceGlobal {
    * online. The `@!maintenance.banner()` tag calls it too.
    */
   banner(props: BannerProps = {}) {
-    const html = this.online
-      ? ''
-      : renderBanner({
-          maintenance: this,
-          dismissible: props.dismissible !== false,
-          nonce: props.nonce,
-        })
+    const html =
+      this.online && !this.scheduled
+        ? ''
+        : renderBanner({
+            maintenance: this,
+            dismissible: props.dismissible !== false,
+            nonce: props.nonce,
+          })
     /**
      * Safe for `{{ }}` too, where Edge would otherwise escape the markup
      */

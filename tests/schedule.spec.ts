@@ -1,0 +1,264 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { test, timeTravel } from '@japa/runner'
+import edge from 'edge.js'
+import { errors } from '../index.ts'
+import { MaintenanceGlobal } from '../src/plugins/edge.ts'
+import { parseState } from '../src/state.ts'
+import { toTimestamp } from '../src/utils.ts'
+import { createManager, createStores } from './helpers.ts'
+import { Client, bootSite, waitFor, waitForLockFile, waitForStatus } from './http/helpers.ts'
+
+const MINUTE = 60_000
+
+test.group('Scheduled windows | the state machine', () => {
+  test('a window to come keeps the site ONLINE, then starts and ends on its own', async ({
+    assert,
+  }) => {
+    const [store] = await createStores('file')
+    const events: string[] = []
+    const manager = await createManager(
+      store,
+      { refreshInterval: '50ms' },
+      { emit: (name) => events.push(name) }
+    )
+    const now = Date.now()
+    const { changed, state } = await manager.activate({
+      at: now + 400,
+      until: now + 1200,
+      announce: MINUTE,
+      message: 'Database upgrade',
+    })
+    assert.isTrue(changed)
+    assert.equal(state.status, 'online')
+    assert.deepInclude(state.schedule!, { startsAt: now + 400, endsAt: now + 1200 })
+    assert.equal(state.schedule!.announceAt, now, 'announced from now: the start is sooner')
+    assert.equal(state.message, 'Database upgrade')
+
+    await manager.start()
+    await waitFor('OFFLINE at the start', () => manager.isOffline, 3000)
+    assert.isAtLeast(Date.now(), now + 400)
+    assert.equal(manager.state.message, 'Database upgrade', 'the window keeps its settings')
+    assert.isNull(manager.state.schedule!.startsAt, 'started')
+    await waitFor('ONLINE at the end', () => manager.isOnline, 3000)
+    assert.isAtLeast(Date.now(), now + 1200)
+    assert.isNull(manager.state.schedule, 'nothing left of the window')
+    assert.deepEqual(events, ['maintenance:offline', 'maintenance:online'])
+  })
+
+  test('time travel: announced 30 min before, started at --at, ended at --until', async ({
+    assert,
+  }) => {
+    const [store] = await createStores('memory')
+    const manager = await createManager(store)
+    const global = new MaintenanceGlobal(manager, edge)
+    const now = Date.now()
+    await manager.activate({
+      at: now + 60 * MINUTE,
+      announce: 30 * MINUTE,
+      until: now + 180 * MINUTE,
+    })
+    await manager.sync.tick()
+    assert.isTrue(manager.isOnline)
+    assert.isFalse(global.scheduled, 'not announced yet')
+    assert.equal(global.banner().toString(), '')
+
+    timeTravel(new Date(now + 35 * MINUTE))
+    await manager.sync.tick()
+    assert.isTrue(manager.isOnline)
+    assert.isTrue(global.scheduled)
+    assert.equal(global.countdown, '25 min 00 s')
+    assert.match(global.banner().toString(), /Maintenance at \d\d:\d\d UTC\./)
+
+    timeTravel(new Date(now + 60 * MINUTE))
+    await manager.sync.tick()
+    assert.isTrue(manager.isOffline, 'nobody logged in: OFFLINE at the start')
+    assert.isFalse(global.scheduled)
+    assert.include(global.banner().toString(), 'sm-banner--offline')
+
+    timeTravel(new Date(now + 180 * MINUTE))
+    await manager.sync.tick()
+    assert.isTrue(manager.isOnline)
+    assert.isNull(manager.state.schedule)
+  })
+
+  test('a window that starts with sessions logged in drains them first', async ({ assert }) => {
+    const [store] = await createStores('file')
+    const manager = await createManager(store)
+    await store.touchSession('s1', 1, Date.now() + MINUTE)
+    const at = Date.now() + 1000
+    await manager.activate({ at, timeout: 30_000 })
+    assert.isNull(await manager.advanceSchedule(at - 1), 'not yet')
+
+    const started = await manager.advanceSchedule(at)
+    assert.equal(started!.state.status, 'pending')
+    assert.deepEqual(started!.census, { activeSessions: 1, runningTasks: 0 })
+    assert.approximately(started!.state.deadline!, Date.now() + 30_000, 1000)
+  })
+
+  test('READ-ONLY and forced windows start as asked', async ({ assert }) => {
+    const [store, other] = await createStores('file', 2)
+    await store.touchSession('s1', 1, Date.now() + MINUTE)
+    const readOnly = await createManager(store)
+    const at = Date.now() + 1000
+    await readOnly.activate({ at, readOnly: true })
+    const started = await readOnly.advanceSchedule(at)
+    assert.equal(started!.state.status, 'offline')
+    assert.isTrue(started!.state.readOnly)
+
+    const [fresh] = await createStores('file')
+    await fresh.touchSession('s1', 1, Date.now() + MINUTE)
+    const forced = await createManager(fresh)
+    await forced.activate({ at, force: true })
+    const down = await forced.advanceSchedule(at)
+    assert.equal(down!.state.status, 'offline')
+    assert.isTrue(down!.state.forced)
+    assert.isDefined(other)
+  })
+
+  test('many instances reaching the start together start it once', async ({ assert }) => {
+    const stores = await createStores('file', 5)
+    const managers = await Promise.all(stores.map((store) => createManager(store)))
+    const at = Date.now() + 1000
+    const { state } = await managers[0].activate({ at })
+    await Promise.all(managers.map((manager) => manager.refresh()))
+    const results = await Promise.all(managers.map((manager) => manager.advanceSchedule(at)))
+    assert.equal(results.filter((result) => result?.changed).length, 1)
+    assert.equal((await stores[0].read())!.revision, state.revision + 1)
+  })
+
+  test('a window whose end passed before it could start is dropped, not started', async ({
+    assert,
+  }) => {
+    const [store] = await createStores('file')
+    const manager = await createManager(store)
+    const at = Date.now() + 1000
+    await manager.activate({ at, until: at + 1000 })
+    const result = await manager.advanceSchedule(at + 5000)
+    assert.isTrue(result!.changed)
+    assert.equal(result!.state.status, 'online')
+    assert.isNull(result!.state.schedule)
+  })
+
+  test('offline:off cancels a window to come', async ({ assert }) => {
+    const [store] = await createStores('file')
+    const manager = await createManager(store)
+    await manager.activate({ at: Date.now() + MINUTE })
+    const { changed, state } = await manager.deactivate()
+    assert.isTrue(changed)
+    assert.isNull(state.schedule)
+    assert.isNull(await manager.advanceSchedule(Date.now() + 2 * MINUTE))
+  })
+
+  test('--until alone: maintenance now, ONLINE again at the end', async ({ assert }) => {
+    const [store] = await createStores('file')
+    const manager = await createManager(store)
+    const until = Date.now() + MINUTE
+    const { state } = await manager.activate({ until })
+    assert.equal(state.status, 'offline')
+    assert.equal(state.schedule!.endsAt, until)
+    assert.isNull(await manager.advanceSchedule(until - 1))
+    const ended = await manager.advanceSchedule(until)
+    assert.equal(ended!.state.status, 'online')
+  })
+
+  test('windows in the past, ending before they start, or announced without a start are refused', async ({
+    assert,
+  }) => {
+    const [store] = await createStores('file')
+    const manager = await createManager(store)
+    const now = Date.now()
+    for (const [options, message] of [
+      [{ at: now - 1000 }, /^Invalid --at: .* is not in the future$/],
+      [{ at: now + MINUTE, until: now + 1000 }, /^Invalid --until: .* is not after the start/],
+      [{ until: now - 1000 }, /^Invalid --until/],
+      [{ announce: MINUTE }, /^--announce needs --at/],
+    ] as const) {
+      await assert.rejects(() => manager.activate(options), message)
+    }
+    assert.isNull(await store.read(), 'nothing written')
+
+    await manager.activate({ force: true })
+    await assert.rejects(
+      () => manager.activate({ at: now + MINUTE }),
+      'The site is already OFFLINE: run "node ace offline:off" first, or go now without --at'
+    )
+  })
+
+  test('records without a schedule read as none; a damaged one is corrupt', ({ assert }) => {
+    const base = { status: 'online', revision: 3, since: 1 }
+    assert.isNull(parseState(JSON.stringify(base), 'x').schedule)
+    assert.throws(
+      () => parseState(JSON.stringify({ ...base, schedule: { startsAt: 'soon' } }), 'x'),
+      /invalid schedule/
+    )
+  })
+
+  test('--at and --until take ISO date-times with a zone, "in 30m", and --until a duration', ({
+    assert,
+  }) => {
+    const from = Date.parse('2026-12-24T20:00:00Z')
+    assert.equal(
+      toTimestamp('2026-12-24T22:00:00Z', '--at', from),
+      Date.parse('2026-12-24T22:00:00Z')
+    )
+    assert.equal(
+      toTimestamp('2026-12-24T23:00+01:00', '--at', from),
+      Date.parse('2026-12-24T22:00:00Z')
+    )
+    assert.equal(toTimestamp('in 30m', '--at', from), from + 30 * MINUTE)
+    assert.equal(toTimestamp('2h', '--until', from, true), from + 120 * MINUTE)
+    assert.throws(() => toTimestamp('2h', '--at', from), /Invalid --at "2h"/)
+    assert.throws(() => toTimestamp('2026-12-24T22:00', '--at', from), /with its zone/)
+    assert.throws(() => toTimestamp('tomorrow', '--until', from, true), errors.E_INVALID_OPTION)
+  })
+})
+
+test.group('Scheduled windows | in the booted app', () => {
+  test('announced, then OFFLINE at --at, then ONLINE at --until, all without a command running', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file')
+    const client = new Client(server)
+
+    const schedule = await app.ace([
+      'offline:on',
+      '--at=in 3s',
+      '--announce=10m',
+      '--until=2s',
+      '--message=Moving to a new database',
+    ])
+    assert.equal(schedule.code, 0, schedule.stderr)
+    assert.include(schedule.stdout, 'Maintenance scheduled at')
+    assert.include(schedule.stdout, 'comes back ONLINE by itself at')
+
+    const status = await app.ace(['offline:status', '--json'])
+    assert.equal(JSON.parse(status.stdout.trim().split('\n').at(-1)!).status, 'online')
+    assert.include(status.stdout, '"schedule"')
+
+    /**
+     * The banner announces it while the site serves
+     */
+    await waitFor('the announcement', async () => {
+      const page = await client.get('/')
+      return page.status === 200 && page.body.includes('sm-banner--scheduled')
+    })
+    const page = await client.get('/')
+    assert.match(page.body, /Maintenance at \d\d:\d\d UTC\./)
+    assert.include(page.body, 'Moving to a new database')
+
+    await waitForStatus(server, 503)
+    await waitForLockFile(app, true)
+    await waitForStatus(server, 200)
+    const after = await client.get('/')
+    assert.notInclude(after.body, 'sm-banner')
+    assert.isNull((await app.store.read())!.schedule)
+  }).timeout(60_000)
+})
