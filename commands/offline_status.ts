@@ -200,7 +200,7 @@ export default class OfflineStatus extends BaseCommand {
 
   #describe(state: MaintenanceState, census: Census) {
     const lines = [
-      `Status: ${statusLabel(state)} - Active sessions: ${census.activeSessions}`,
+      `Status: ${statusLabel(state)} - Active sessions: ${census.activeSessions}${census.capped ? '+' : ''}`,
       `Running tasks: ${census.runningTasks}`,
     ]
     if (state.status === 'pending' && state.deadline) {
@@ -239,6 +239,7 @@ export default class OfflineStatus extends BaseCommand {
       store: manager.store.name,
       lockFile: manager.config.lockFile || null,
       readOnly: state.readOnly === true,
+      activeSessionsCapped: census.capped === true,
       schedule: state.schedule && {
         startsAt: isoOrNull(state.schedule.startsAt),
         announceAt: isoOrNull(state.schedule.announceAt),

@@ -17,5 +17,8 @@ function plural(count: number, word: string) {
  * "5 active sessions, 1 running task", shared by the commands
  */
 export function describeCensus(census: Census) {
-  return `${plural(census.activeSessions, 'active session')}, ${plural(census.runningTasks, 'running task')}`
+  const sessions = census.capped
+    ? `${census.activeSessions.toLocaleString('en-US')}+ active sessions`
+    : plural(census.activeSessions, 'active session')
+  return `${sessions}, ${plural(census.runningTasks, 'running task')}`
 }

@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
 import debug from './debug.ts'
+import { CENSUS_CAP } from './defaults.ts'
 import * as errors from './errors.ts'
 import { MaintenancePage } from './maintenance_page.ts'
 import { initialState, statusLabel } from './state.ts'
@@ -293,10 +294,12 @@ export class MaintenanceManager {
    */
   async census(now: number = Date.now()): Promise<Census> {
     const [activeSessions, tasks] = await Promise.all([
-      this.store.countSessions(now),
+      this.store.countSessions(now, CENSUS_CAP),
       this.store.runningTasks(now),
     ])
-    return { activeSessions, runningTasks: tasks.length }
+    const census: Census = { activeSessions, runningTasks: tasks.length }
+    if (activeSessions >= CENSUS_CAP) census.capped = true
+    return census
   }
 
   /**

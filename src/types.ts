@@ -130,6 +130,11 @@ export interface TaskRecord {
 export interface Census {
   activeSessions: number
   runningTasks: number
+  /**
+   * Set when `activeSessions` reached the census cap: there are at least
+   * that many ("10,000+")
+   */
+  capped?: true
 }
 
 /**
@@ -200,9 +205,11 @@ export interface MaintenanceStoreContract {
   loggedOutSessions(now: number): Promise<string[]>
 
   /**
-   * Number of logged-in sessions alive at `now`
+   * Number of logged-in sessions alive at `now`; at most `cap` when given
+   * (then it means "`cap` or more"), so a census of a large site costs a
+   * bounded read
    */
-  countSessions(now: number): Promise<number>
+  countSessions(now: number, cap?: number): Promise<number>
 
   registerTask(task: TaskRecord): Promise<void>
   heartbeatTask(id: string, heartbeatAt: number, expiresAt: number): Promise<void>

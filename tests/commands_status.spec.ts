@@ -84,7 +84,12 @@ test.group('offline:status | exit codes', () => {
     assert.equal(body.status, 'offline')
     assert.includeMembers(Object.keys(body), JSON_FIELDS, '--json keeps every field')
     assert.equal(offlineDefault.code, 0)
-    assert.deepEqual(Object.keys(lastJSON(offlineDefault.stdout)), [...JSON_FIELDS, 'readOnly', 'schedule'])
+    assert.deepEqual(Object.keys(lastJSON(offlineDefault.stdout)), [
+      ...JSON_FIELDS,
+      'readOnly',
+      'activeSessionsCapped',
+      'schedule',
+    ])
     assert.equal(check.code, 4, 'the alias takes the flag too')
 
     const readOnly = await app.ace(['offline:on', '--read-only'])

@@ -12,6 +12,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from '@japa/runner'
 import { errors } from '../index.ts'
+import { describeCensus } from '../src/census_line.ts'
 import type { MaintenanceEvent } from '../src/types.ts'
 import { createManager, createStores, makeTempDir } from './helpers.ts'
 
@@ -146,6 +147,26 @@ test.group('MaintenanceManager | transitions', () => {
     await assert.rejects(() => manager.activate({ retryAfter: 'tomorrow-ish' }))
     await manager.activate({ force: true, retryAfter: 90 })
     assert.equal(manager.state.retryAfter, 90)
+  })
+})
+
+test.group('MaintenanceManager | census', () => {
+  test('counts up to the cap and says "10,000+" beyond it', async ({ assert }) => {
+    const [store] = await createStores('memory')
+    const manager = await createManager(store)
+    const now = Date.now()
+    for (let index = 0; index < 9_999; index++) {
+      await store.touchSession(`s${index}`, index, now + 60_000)
+    }
+    const below = await manager.census(now)
+    assert.deepEqual(below, { activeSessions: 9_999, runningTasks: 0 })
+    assert.equal(describeCensus(below), '9999 active sessions, 0 running tasks')
+
+    await store.touchSession('one-more', 1, now + 60_000)
+    await store.touchSession('and-another', 2, now + 60_000)
+    const capped = await manager.census(now)
+    assert.deepEqual(capped, { activeSessions: 10_000, runningTasks: 0, capped: true })
+    assert.equal(describeCensus(capped), '10,000+ active sessions, 0 running tasks')
   })
 })
 

@@ -331,10 +331,10 @@ export class DatabaseStore implements MaintenanceStoreContract {
    * accumulated while ONLINE (measured in bench/census.ts: 10k expired
    * rows of 100k made the first call 60 ms on MariaDB, 42 ms on SQLite).
    */
-  async countSessions(now: number) {
-    if (this.sessionTable) return this.#countSessionTable(now)
+  async countSessions(now: number, cap?: number) {
+    if (this.sessionTable) return this.#countSessionTable(now, cap)
     const row = await this.#guard(() =>
-      this.client.from(this.sessionsTable).where('expires_at', '>', now).count('* as total').first()
+      this.#capped(this.client.from(this.sessionsTable).where('expires_at', '>', now), cap)
     )
     if (now - this.#lastSweep > 60_000 && !this.#sweeping) {
       this.#lastSweep = now
@@ -348,16 +348,29 @@ export class DatabaseStore implements MaintenanceStoreContract {
    * user and not expired (expired rows linger until its GC). Uses its
    * `user_id` and `expires_at` indexes.
    */
-  async #countSessionTable(now: number) {
+  async #countSessionTable(now: number, cap?: number) {
     return this.#guard(async () => {
-      const row = await this.client
-        .from(this.sessionTable!)
-        .whereNotNull('user_id')
-        .where('expires_at', '>', new Date(now))
-        .count('* as total')
-        .first()
+      const row = await this.#capped(
+        this.client
+          .from(this.sessionTable!)
+          .whereNotNull('user_id')
+          .where('expires_at', '>', new Date(now)),
+        cap
+      )
       return Number(row?.total ?? 0)
     })
+  }
+
+  /**
+   * `count(*)` of the rows `query` selects, stopping at `cap` rows: the
+   * count of a subquery with a limit reads at most `cap` index entries,
+   * where a plain count reads them all (100k sessions: 10-30 ms on
+   * MariaDB under load)
+   */
+  #capped(query: ReturnType<QueryClientContract['from']>, cap?: number) {
+    if (cap === undefined || !Number.isFinite(cap)) return query.count('* as total').first()
+    const limited = query.select(this.client.raw('1')).limit(cap).as('capped')
+    return this.client.query().from(limited).count('* as total').first()
   }
 
   /**

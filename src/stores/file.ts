@@ -180,7 +180,11 @@ export class FileStore implements MaintenanceStoreContract {
   /**
    * Counts live entries and removes the expired ones on the way
    */
-  async countSessions(now: number) {
+  async countSessions(now: number, cap: number = Infinity) {
+    return Math.min(cap, await this.#countSessions(now))
+  }
+
+  async #countSessions(now: number) {
     let count = 0
     for (const [path, entry] of await this.#entries<{ expiresAt: number }>(this.#sessionsDir)) {
       if (entry && entry.expiresAt > now) count++

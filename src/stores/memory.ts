@@ -92,8 +92,8 @@ export class MemoryStore implements MaintenanceStoreContract {
   /**
    * Counts live sessions and forgets the expired ones on the way
    */
-  async countSessions(now: number) {
-    return live(this.backend.sessions, now).length
+  async countSessions(now: number, cap: number = Infinity) {
+    return Math.min(cap, live(this.backend.sessions, now).length)
   }
 
   async registerTask(task: TaskRecord) {

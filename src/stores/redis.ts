@@ -141,10 +141,13 @@ export class RedisStore implements MaintenanceStoreContract {
     })
   }
 
-  async countSessions(now: number) {
+  /**
+   * ZCOUNT costs O(log n) whatever the count: the cap only bounds the result
+   */
+  async countSessions(now: number, cap: number = Infinity) {
     return this.#guard(async () => {
       await this.#connection.zremrangebyscore(this.#keys.sessions, '-inf', now)
-      return this.#connection.zcount(this.#keys.sessions, `(${now}`, '+inf')
+      return Math.min(cap, await this.#connection.zcount(this.#keys.sessions, `(${now}`, '+inf'))
     })
   }
 

@@ -45,6 +45,8 @@ test.group('Database store | @adonisjs/session table census', () => {
 
       const store = new DatabaseStore(db.connection(name), { sessionTable: table })
       assert.equal(await store.countSessions(now), 2)
+      assert.equal(await store.countSessions(now, 1), 1, 'capped')
+      assert.equal(await store.countSessions(now, 5), 2)
       await store.touchSession('ignored', 9, now + 60_000)
       assert.equal(await store.countSessions(now), 2, 'presence writes are not needed')
       await db.connection(name).from(table).where('id', 'a').delete()

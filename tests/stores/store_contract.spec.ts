@@ -122,6 +122,21 @@ test.group('Store contract', () => {
       assert.equal(await store.countSessions(now + 121_000), 0)
     })
 
+  test('{$self} store: a capped count stops at the cap, and is exact below it')
+    .with(CONTRACT_STORES)
+    .run(async ({ assert }, name) => {
+      const [store] = await createStores(name)
+      const now = Date.now()
+      for (let index = 0; index < 12; index++) {
+        await store.touchSession(`s${index}`, index, now + 60_000)
+      }
+      await store.touchSession('expired', 99, now - 1)
+      assert.equal(await store.countSessions(now, 10), 10)
+      assert.equal(await store.countSessions(now, 12), 12)
+      assert.equal(await store.countSessions(now, 50), 12)
+      assert.equal(await store.countSessions(now), 12)
+    })
+
   test('{$self} store: a logout is remembered until its date, uncounted, and survives the sweep')
     .with(CONTRACT_STORES)
     .run(async ({ assert }, name) => {
