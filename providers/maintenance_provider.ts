@@ -89,7 +89,6 @@ export default class MaintenanceProvider {
       const { edgePluginMaintenance } = await import('../src/plugins/edge.ts')
       edge.use(edgePluginMaintenance(await this.app.container.make('maintenance.manager')))
     }
-    await this.#registerStatusRoute()
   }
 
   /**
@@ -115,9 +114,11 @@ export default class MaintenanceProvider {
 
   /**
    * The census follows the session guard's logins and logouts
-   * (src/plugins/auth.ts)
+   * (src/plugins/auth.ts); the status route is registered before the
+   * app's routes are committed
    */
   async start() {
+    await this.#registerStatusRoute()
     if (this.app.getEnvironment() !== 'web') return
     const { listenToAuthEvents } = await import('../src/plugins/auth.ts')
     listenToAuthEvents(
