@@ -92,10 +92,33 @@ export default class MaintenanceProvider {
   }
 
   /**
+   * The live banner's status endpoint (`banner.live`), for the requests
+   * that reach the router: all of them while ONLINE, those let through
+   * otherwise. A route rather than a path check in the middleware, so
+   * that no other ONLINE request pays for it; the gate answers the polls
+   * it refuses. The answer is written on the Node.js response at once:
+   * cookies the router stack's middleware set later are never sent.
+   */
+  async #registerStatusRoute() {
+    const environment = this.app.getEnvironment()
+    if (environment !== 'web' && environment !== 'test') return
+    const manager = await this.app.container.make('maintenance.manager')
+    if (!manager.config.banner?.live) return
+    const router = await this.app.container.make('router')
+    let gate: MaintenanceGate | null = null
+    router.get(manager.config.banner.path, async ({ response }) => {
+      gate ??= await this.app.container.make('maintenance.gate')
+      gate.live!.write(manager.state, response.response)
+    })
+  }
+
+  /**
    * The census follows the session guard's logins and logouts
-   * (src/plugins/auth.ts)
+   * (src/plugins/auth.ts); the status route is registered before the
+   * app's routes are committed
    */
   async start() {
+    await this.#registerStatusRoute()
     if (this.app.getEnvironment() !== 'web') return
     const { listenToAuthEvents } = await import('../src/plugins/auth.ts')
     listenToAuthEvents(

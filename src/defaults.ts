@@ -103,4 +103,11 @@ export const defaults = Object.freeze({
    * Answer refused requests on the Node.js server, before AdonisJS
    */
   earlyAnswer: true,
+
+  /**
+   * The live banner (`banner.live`): where pages poll the status and how
+   * often
+   */
+  bannerStatusPath: '/__maintenance/status',
+  bannerInterval: '5s',
 } as const)

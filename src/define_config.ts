@@ -24,6 +24,7 @@ import type {
 } from './types.ts'
 import { defaults } from './defaults.ts'
 import { normaliseAllowEntry, toMilliseconds } from './utils.ts'
+import { isCanonical } from './request_path/allowed_paths.ts'
 
 /**
  * Define the config of site-maintenance. Checked at once; the stores are
@@ -79,6 +80,21 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
   if (onStoreError !== 'last-known' && onStoreError !== 'offline') {
     throw new InvalidArgumentsException(
       `"config/maintenance.ts" onStoreError must be "last-known" or "offline", not ${JSON.stringify(onStoreError)}`
+    )
+  }
+  const banner = {
+    live: config.banner?.live === true,
+    path: config.banner?.path ?? defaults.bannerStatusPath,
+    interval: toMilliseconds(config.banner?.interval ?? defaults.bannerInterval, 'banner.interval'),
+  }
+  if (!isCanonical(banner.path) || banner.path === '/') {
+    throw new InvalidArgumentsException(
+      `"config/maintenance.ts" banner.path must be a plain absolute path like "${defaults.bannerStatusPath}", not ${JSON.stringify(banner.path)}`
+    )
+  }
+  if (banner.interval < 1000) {
+    throw new InvalidArgumentsException(
+      '"config/maintenance.ts" banner.interval must be at least 1s'
     )
   }
   if (durations.refreshInterval < 50) {
@@ -138,6 +154,7 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       view: config.view ?? defaults.view,
       authSessionKey: config.authSessionKey ?? defaults.authSessionKey,
       onStoreError,
+      banner,
     } as ResolvedMaintenanceConfig & {
       stores: { [K in keyof KnownStores]: MaintenanceStoreFactory }
     }

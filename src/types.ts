@@ -412,6 +412,34 @@ export interface MaintenanceConfig<
    * valid across an APP_KEY rotation.
    */
   secretKey?: string
+
+  /**
+   * The banner of `@!maintenance.banner()`. With `live: true` pages
+   * opened while ONLINE learn of `offline:on` without a reload: they poll
+   * a status endpoint served from memory and show the banner themselves.
+   */
+  banner?: BannerConfig
+}
+
+/**
+ * See `banner`
+ */
+export interface BannerConfig {
+  /**
+   * Serve the status endpoint and make every banner live (a page can opt
+   * out with `@!maintenance.banner({ live: false })`). Default false.
+   */
+  live?: boolean
+  /**
+   * The status endpoint, answered in every state, OFFLINE included.
+   * Default `/__maintenance/status`.
+   */
+  path?: string
+  /**
+   * How often a visible page polls ("5s", 5); hidden tabs poll six
+   * times less often. Default `5s`.
+   */
+  interval?: string | number
 }
 
 /**
@@ -469,6 +497,14 @@ export interface ResolvedMaintenanceConfig {
    * (`config/app.ts` appKey), null when the app has none
    */
   secretKey: string | null
+  banner: {
+    live: boolean
+    path: string
+    /**
+     * Milliseconds between polls of a visible page
+     */
+    interval: number
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import type { PluginFn, TagContract } from 'edge.js/types'
 import debug from '../debug.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
 import { messageOf, type PageData, type PageRenderer } from '../maintenance_page.ts'
+import { LiveStatus } from '../request_path/live_status.ts'
 import { isAnnounced } from '../state.ts'
 import type { MaintenanceStatus } from '../types.ts'
 
@@ -21,6 +22,11 @@ import type { MaintenanceStatus } from '../types.ts'
  * (`build/src/plugins/edge/banner.edge`)
  */
 export const BANNER_TEMPLATE = new URL('./edge/banner.edge', import.meta.url)
+
+/**
+ * The live banner's container and script (`banner.live`), next to it
+ */
+export const BANNER_LIVE_TEMPLATE = new URL('./edge/banner_live.edge', import.meta.url)
 
 /**
  * Props of the banner
@@ -36,6 +42,11 @@ export interface BannerProps {
    * `cspNonce` shared by @adonisjs/shield.
    */
   nonce?: string
+  /**
+   * With `banner.live` in the config, `false` leaves this banner static
+   * (no polling script). Without it the banner is never live.
+   */
+  live?: boolean
 }
 
 type ManagerView = Pick<MaintenanceManager, 'state' | 'config' | 'page'>
@@ -50,16 +61,56 @@ type ManagerView = Pick<MaintenanceManager, 'state' | 'config' | 'page'>
  */
 let bannerEdge: Edge | null = null
 
+/**
+ * The banner's styles as a JavaScript string, for the live script to
+ * insert when it draws a banner on a page rendered without one
+ */
+let bannerCss = ''
+
+function bannerInstance() {
+  if (!bannerEdge) {
+    const banner = readFileSync(BANNER_TEMPLATE, 'utf8')
+    const css = /<style[^>]*>\n?([\s\S]*?)<\/style>/.exec(banner)?.[1] ?? ''
+    bannerCss = JSON.stringify(css).replaceAll('<', '\\u003c')
+    bannerEdge = new Edge({ cache: true })
+    bannerEdge.registerTemplate('banner', { template: banner })
+    bannerEdge.registerTemplate('banner_live', {
+      template: compact(readFileSync(BANNER_LIVE_TEMPLATE, 'utf8')),
+    })
+  }
+  return bannerEdge
+}
+
+/**
+ * The live template without indentation and whole-line comments: its
+ * script goes into every page while ONLINE
+ */
+function compact(template: string) {
+  return template
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^\/\*.*\*\/$/.test(line))
+    .join('\n')
+}
+
 function renderBanner(state: {
   maintenance: MaintenanceGlobal
   dismissible: boolean
   nonce?: string
 }) {
-  if (!bannerEdge) {
-    bannerEdge = new Edge({ cache: true })
-    bannerEdge.registerTemplate('banner', { template: readFileSync(BANNER_TEMPLATE, 'utf8') })
-  }
-  return bannerEdge.renderSync('banner', state)
+  return bannerInstance().renderSync('banner', state)
+}
+
+function renderLiveBanner(state: {
+  path: string
+  interval: number
+  start: string
+  bypass: boolean
+  dismissible: boolean
+  nonce?: string
+}) {
+  const edge = bannerInstance()
+  return edge.renderSync('banner_live', { ...state, css: bannerCss })
 }
 
 /**
@@ -87,6 +138,7 @@ export function formatTimeLeft(milliseconds: number, seconds = true): string | n
 export class MaintenanceGlobal {
   #manager: ManagerView
   #edge: Edge
+  #live: LiveStatus | null = null
 
   constructor(manager: ManagerView, edge: Edge) {
     this.#manager = manager
@@ -219,21 +271,43 @@ export class MaintenanceGlobal {
 
   /**
    * The banner's HTML, for `{{{ maintenance.banner() }}}`; empty when
-   * online. The `@!maintenance.banner()` tag calls it too.
+   * online, unless live (`banner.live`): then only the live script and
+   * its empty container. The `@!maintenance.banner()` tag calls it too.
    */
   banner(props: BannerProps = {}) {
-    const html =
+    const dismissible = props.dismissible !== false
+    let html =
       this.online && !this.scheduled
         ? ''
-        : renderBanner({
-            maintenance: this,
-            dismissible: props.dismissible !== false,
-            nonce: props.nonce,
-          })
+        : renderBanner({ maintenance: this, dismissible, nonce: props.nonce })
+    if (props.live !== false && this.#manager.config.banner?.live) {
+      html += this.#liveBanner(dismissible, props.nonce)
+    }
     /**
      * Safe for `{{ }}` too, where Edge would otherwise escape the markup
      */
     return Object.assign(this.#edge.globals.html.safe(html), { toString: () => html })
+  }
+
+  /**
+   * The live banner's container and script, starting from what the
+   * status endpoint answers now (built once per state change)
+   */
+  #liveBanner(dismissible: boolean, nonce: string | undefined) {
+    const { state, config } = this.#manager
+    this.#live ??= new LiveStatus(config)
+    return renderLiveBanner({
+      path: this.#live.path,
+      interval: config.banner.interval,
+      start: this.#live.answer(state).body,
+      /**
+       * Only bypass holders see a page while OFFLINE (not READ-ONLY):
+       * their forms go through
+       */
+      bypass: this.offline && !this.readOnly,
+      dismissible,
+      nonce,
+    })
   }
 
   toJSON() {

@@ -15,6 +15,7 @@ import type { NextFn } from '@adonisjs/core/types/http'
 import { AllowedPaths, rawPath } from './allowed_paths.ts'
 import { maintenanceAnswer, type PreparedAnswer } from './maintenance_answer.ts'
 import { IpAllowList } from './ip_allow_list.ts'
+import { LiveStatus } from './live_status.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
 import { MAX_COOKIE_LENGTH, loggedInBefore, readMarker, readSessionId } from './presence_marker.ts'
 import { RequestStats } from './request_stats.ts'
@@ -103,6 +104,10 @@ export type ManagerLike = Pick<
 export class MaintenanceGate {
   readonly stats: RequestStats
   readonly paths: AllowedPaths
+  /**
+   * The live banner's status endpoint (`banner.live`), else null
+   */
+  readonly live: LiveStatus | null
   #snapshot: Snapshot | null = null
 
   /**
@@ -128,6 +133,7 @@ export class MaintenanceGate {
   ) {
     this.stats = new RequestStats(options.logger)
     this.paths = new AllowedPaths(manager.config.allowedPaths)
+    this.live = manager.config.banner?.live ? new LiveStatus(manager.config) : null
     try {
       if (options.appUrl) this.#appHost = new URL(options.appUrl).host.toLowerCase()
     } catch {}
@@ -174,6 +180,15 @@ export class MaintenanceGate {
       return next()
     }
 
+    /**
+     * The live banner's status endpoint. While ONLINE (and for requests
+     * let through) a route of the provider answers it; a refused poll is
+     * answered here, so only refused requests pay for the path check
+     */
+    if (this.live?.matches(request.request.method, path)) {
+      return this.live.write(state, ctx.response.response)
+    }
+
     this.stats.recordAnswered(status)
     this.#answer(ctx, snapshot, path)
   }
@@ -207,6 +222,11 @@ export class MaintenanceGate {
       if (state.status === 'pending' && sessionCookie && cookies.includes(`${sessionCookie}=`)) {
         return false
       }
+    }
+
+    if (this.live?.matches(req.method, path)) {
+      this.live.write(state, res)
+      return true
     }
 
     this.stats.recordAnswered(state.status)

@@ -1,0 +1,210 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { mkdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { test } from '@japa/runner'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { bootSite, login, waitFor } from './http/helpers.ts'
+
+/**
+ * Committed next to the other screenshots (tests/screenshots.spec.ts).
+ * The countdown is real time here, so the bytes change from run to run.
+ */
+const SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url))
+const STATUS = '/__maintenance/status'
+const MAX_PNG_BYTES = 200 * 1024
+const TYPED = 'Half a page of notes typed before the site went down.'
+
+async function screenshot(page: Page, name: string) {
+  const path = join(SCREENSHOTS, name)
+  await page.screenshot({ path, animations: 'disabled', caret: 'hide' })
+  const { size } = await stat(path)
+  return size
+}
+
+test.group('Live banner | headless Chromium', (group) => {
+  let browser: Browser
+
+  group.setup(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true })
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+    return () => browser?.close()
+  })
+
+  test('a page opened while ONLINE shows the banner within 5 s of offline:on, and keeps a form while OFFLINE', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { app, server } = await bootSite('file', {
+      MAINTENANCE_BANNER_LIVE: 'true',
+      MAINTENANCE_BANNER_INTERVAL: '1s',
+    })
+    const origin = `http://${server.host}:${server.port}`
+
+    /**
+     * A logged-in user, writing a note in the browser: the drain waits
+     * for them (PENDING)
+     */
+    const { client: user } = await login(server)
+    const context = await browser.newContext({
+      locale: 'en-GB',
+      timezoneId: 'UTC',
+      viewport: { width: 1000, height: 520 },
+    })
+    cleanup(() => context.close())
+    await context.addCookies(
+      [...user.cookies].map(([name, value]) => ({ name, value, url: origin }))
+    )
+    const page = await context.newPage()
+    const errors: string[] = []
+    const polls: Array<{ cookie?: string }> = []
+    const posts: string[] = []
+    const navigations: string[] = []
+    /**
+     * Script errors, and failed requests but the browser's favicon probe
+     */
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        errors.push(message.text())
+      }
+    })
+    page.on('pageerror', (error) => errors.push(error.message))
+    page.on('response', (answer) => {
+      const url = new URL(answer.url())
+      if (answer.status() >= 400 && url.pathname !== '/favicon.ico') {
+        errors.push(`${answer.status()} ${url.pathname}`)
+      }
+    })
+    page.on('request', (request) => {
+      const url = new URL(request.url())
+      if (url.pathname === STATUS) polls.push({ cookie: request.headers().cookie })
+      if (request.method() === 'POST') posts.push(url.pathname)
+    })
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) navigations.push(frame.url())
+    })
+
+    const response = await page.goto(`${origin}/notes`)
+    assert.equal(response?.status(), 200)
+    assert.equal(await page.locator('.sm-banner').count(), 0, 'no banner while ONLINE')
+    await page.evaluate(() => ((window as any).loadedOnce = true))
+
+    /**
+     * PENDING: the banner appears without a reload, with the countdown
+     */
+    const pending = await app.ace([
+      'offline:on',
+      '--no-wait',
+      '--timeout=15m',
+      '--message=We are moving to a faster database.',
+    ])
+    assert.equal(pending.code, 0, pending.stderr)
+    const pendingAt = Date.now()
+    const banner = page.locator('.sm-banner--pending')
+    await banner.waitFor({ state: 'visible', timeout: 5_000 })
+    assert.isBelow(Date.now() - pendingAt, 5_000)
+    assert.equal(await banner.getAttribute('role'), 'status')
+    const text = await banner.innerText()
+    assert.include(text, 'We are moving to a faster database.')
+    assert.match(text, /offline in 1[45] min \d\d s \(at \d\d:\d\d\)/)
+    const first = await banner.locator('.sm-banner__countdown').innerText()
+    await page.waitForTimeout(1_100)
+    assert.notEqual(await banner.locator('.sm-banner__countdown').innerText(), first, 'it ticks')
+    assert.isTrue(await page.evaluate(() => (window as any).loadedOnce === true), 'no reload')
+    assert.isBelow(await screenshot(page, 'live_banner_pending.png'), MAX_PNG_BYTES)
+
+    /**
+     * OFFLINE: the banner says so; submitting the form warns instead of
+     * leaving for the maintenance page, and the typed text stays
+     */
+    await page.locator('#note').fill(TYPED)
+    const forced = await app.ace(['offline:on', '--force', '--message=Back in half an hour.'])
+    assert.equal(forced.code, 0, forced.stderr)
+    const offlineAt = Date.now()
+    const offline = page.locator('.sm-banner--offline')
+    await offline.waitFor({ state: 'visible', timeout: 5_000 })
+    assert.isBelow(Date.now() - offlineAt, 5_000)
+    assert.include(await offline.innerText(), 'The site is offline.')
+    assert.equal(await page.locator('.sm-banner').count(), 1, 'one banner: the live one')
+
+    await page.getByRole('button', { name: 'Save' }).click()
+    const warning = offline.locator('.sm-banner__warn')
+    await waitFor('the warning', async () => {
+      const shown = await warning.innerText()
+      return shown.includes('not sent')
+    })
+    assert.include(await warning.innerText(), 'What you typed is still here')
+    assert.equal(page.url(), `${origin}/notes`)
+    assert.equal(await page.locator('#note').inputValue(), TYPED)
+    assert.deepEqual(posts, [], 'the form never left the page')
+    assert.isTrue(await page.evaluate(() => (window as any).loadedOnce === true), 'no reload')
+    assert.isBelow(await screenshot(page, 'live_banner_offline.png'), MAX_PNG_BYTES)
+
+    /**
+     * Back ONLINE: the banner goes, and the form is sent
+     */
+    const off = await app.ace(['offline:off'])
+    assert.equal(off.code, 0, off.stderr)
+    await page.locator('.sm-banner').waitFor({ state: 'detached', timeout: 5_000 })
+    await Promise.all([
+      page.waitForURL(`${origin}/notes`, { waitUntil: 'load' }),
+      page.getByRole('button', { name: 'Save' }).click(),
+    ])
+    assert.deepEqual(posts, ['/notes'])
+    assert.include(await page.locator('body').innerText(), TYPED)
+
+    assert.isAbove(polls.length, 5)
+    assert.isTrue(
+      polls.every((poll) => poll.cookie === undefined),
+      'polls carry no cookie: they never keep a session alive'
+    )
+    assert.deepEqual(errors, [], errors.join('\n'))
+    assert.deepEqual(navigations, [`${origin}/notes`, `${origin}/notes`])
+  }).timeout(90_000)
+
+  test('a hidden tab polls less often', async ({ assert, cleanup }) => {
+    const { server } = await bootSite('file', {
+      MAINTENANCE_BANNER_LIVE: 'true',
+      MAINTENANCE_BANNER_INTERVAL: '1s',
+    })
+    const context = await browser.newContext()
+    cleanup(() => context.close())
+    const page = await context.newPage()
+    let polls = 0
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname === STATUS) polls++
+    })
+    await page.goto(`http://${server.host}:${server.port}/notes`)
+    await page.waitForTimeout(3_500)
+    const visible = polls
+    assert.isAtLeast(visible, 2)
+
+    await page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })
+      document.dispatchEvent(new Event('visibilitychange'))
+    })
+    await page.waitForTimeout(1_200)
+    const hiddenFrom = polls
+    await page.waitForTimeout(3_500)
+    assert.isAtMost(polls - hiddenFrom, 1, 'at most one poll in 3.5 s while hidden')
+  }).timeout(60_000)
+})
