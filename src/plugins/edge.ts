@@ -12,6 +12,7 @@ import { Edge } from 'edge.js'
 import type { PluginFn, TagContract } from 'edge.js/types'
 import debug from '../debug.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
+import { textsOf, type VisitorTexts } from '../i18n/messages.ts'
 import { messageOf, type PageData, type PageRenderer } from '../maintenance_page.ts'
 import { isAnnounced } from '../state.ts'
 import type { MaintenanceStatus } from '../types.ts'
@@ -36,6 +37,15 @@ export interface BannerProps {
    * `cspNonce` shared by @adonisjs/shield.
    */
   nonce?: string
+  /**
+   * The banner's language. Defaults to the one the request's
+   * Accept-Language picks (the tag passes the template's `request`).
+   */
+  locale?: string
+  /**
+   * The request whose Accept-Language picks the language
+   */
+  request?: { header(name: string): string | undefined }
 }
 
 type ManagerView = Pick<MaintenanceManager, 'state' | 'config' | 'page'>
@@ -54,6 +64,10 @@ function renderBanner(state: {
   maintenance: MaintenanceGlobal
   dismissible: boolean
   nonce?: string
+  lang: string
+  t: VisitorTexts
+  message: string | null
+  startsAtTitle: string
 }) {
   if (!bannerEdge) {
     bannerEdge = new Edge({ cache: true })
@@ -222,18 +236,32 @@ export class MaintenanceGlobal {
    * online. The `@!maintenance.banner()` tag calls it too.
    */
   banner(props: BannerProps = {}) {
-    const html =
-      this.online && !this.scheduled
-        ? ''
-        : renderBanner({
-            maintenance: this,
-            dismissible: props.dismissible !== false,
-            nonce: props.nonce,
-          })
+    const html = this.online && !this.scheduled ? '' : this.#render(props)
     /**
      * Safe for `{{ }}` too, where Edge would otherwise escape the markup
      */
     return Object.assign(this.#edge.globals.html.safe(html), { toString: () => html })
+  }
+
+  #render(props: BannerProps) {
+    const { page, state, config } = this.#manager
+    const lang =
+      props.locale ??
+      page.negotiate(
+        typeof props.request?.header === 'function'
+          ? props.request.header('accept-language')
+          : undefined
+      )
+    const t = textsOf(lang)
+    return renderBanner({
+      maintenance: this,
+      dismissible: props.dismissible !== false,
+      nonce: props.nonce,
+      lang,
+      t,
+      message: messageOf(state, config, lang),
+      startsAtTitle: t.bannerScheduledTitle.replace('{time}', this.startsAtText ?? ''),
+    })
   }
 
   toJSON() {
@@ -261,7 +289,7 @@ export function edgePluginMaintenance(manager: ManagerView): PluginFn<undefined>
 /**
  * `@!maintenance.banner(props)`: outputs `maintenance.banner(props)`,
  * with the template's `cspNonce` (shared by @adonisjs/shield) as the
- * default nonce
+ * default nonce and its `request` (shared by AdonisJS) for the language
  */
 const bannerTag: TagContract = {
   tagName: 'maintenance.banner',
@@ -271,7 +299,7 @@ const bannerTag: TagContract = {
     const props = token.properties.jsArg.trim() || '{}'
     const expression = parser.utils.transformAst(
       parser.utils.generateAST(
-        `maintenance.banner(Object.assign({ nonce: cspNonce }, ${props}))`,
+        `maintenance.banner(Object.assign({ nonce: cspNonce, request: request }, ${props}))`,
         token.loc,
         token.filename
       ),
