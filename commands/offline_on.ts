@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { flags } from '@adonisjs/core/ace'
 import { ActivationCommand } from '../src/activation_command.ts'
 import { describeCensus } from '../src/census_line.ts'
+import { parseMessageFlags } from '../src/i18n/message_flags.ts'
 import { waitForDrain } from '../src/drain_wait.ts'
 import { runWithManager, type Interrupt } from '../src/command_runner.ts'
 import { statusLabel } from '../src/state.ts'
@@ -44,6 +45,12 @@ export default class OfflineOn extends ActivationCommand {
   @flags.array({ description: 'IP address or CIDR range allowed through (repeatable)' })
   declare allow?: string[]
 
+  @flags.array({
+    description:
+      'Message for the visitors of one language: --message-in=fr:"De retour bientôt" (repeatable)',
+  })
+  declare messageIn?: string[]
+
   @flags.string({ description: 'Redirect refused requests to this URL instead of answering 503' })
   declare redirect?: string
 
@@ -73,6 +80,7 @@ export default class OfflineOn extends ActivationCommand {
       ...this.activateOptions(),
       redirect: this.redirect,
       allow: this.allow,
+      messages: parseMessageFlags(this.messageIn),
     }
     const now = Date.now()
     if (this.at !== undefined) options.at = toTimestamp(this.at, '--at', now)

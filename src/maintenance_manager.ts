@@ -469,6 +469,11 @@ export class MaintenanceManager {
     return {
       ...initialState(),
       message: options.message ?? keep?.message ?? null,
+      ...(settings.messages
+        ? { messages: settings.messages }
+        : keep?.messages
+          ? { messages: keep.messages }
+          : {}),
       retryAfter: settings.retryAfter ?? keep?.retryAfter ?? null,
       redirect: options.redirect ?? keep?.redirect ?? null,
       requestedBy: options.requestedBy ?? whoAmI(),

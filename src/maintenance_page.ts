@@ -8,6 +8,9 @@
  */
 
 import debug from './debug.ts'
+import { defaults } from './defaults.ts'
+import { DEFAULT_LOCALE, SHIPPED_TEXTS, textsOf } from './i18n/messages.ts'
+import { LocaleNegotiator } from './i18n/negotiate.ts'
 import type { MaintenanceState, ResolvedMaintenanceConfig } from './types.ts'
 
 /**
@@ -25,6 +28,27 @@ export interface PageData {
    * When the site is expected back (from Retry-After), or null
    */
   retryAt: Date | null
+  /**
+   * The language of the page (`lang` attribute, texts); the default
+   * locale when missing
+   */
+  locale?: string
+}
+
+/**
+ * The answer in one visitor's language: the locale chosen from the
+ * request's Accept-Language, and the bodies prepared for it
+ */
+export interface LocalizedAnswer {
+  locale: string
+  html: () => string
+  json: string
+}
+
+interface LocaleBodies {
+  json: string
+  html: string | null
+  rendering: boolean
 }
 
 /**
@@ -39,6 +63,13 @@ export type PageRenderer = (data: PageData) => Promise<string | null>
  */
 export class MaintenancePage {
   #html: { revision: number; html: string } | null = null
+  #negotiator = new LocaleNegotiator(Object.keys(SHIPPED_TEXTS), DEFAULT_LOCALE)
+  /**
+   * The bodies per locale of one state revision, filled on first use of
+   * a locale and dropped when the state changes. Bounded by the
+   * negotiator's locales.
+   */
+  #localized: { revision: number; bodies: Map<string, LocaleBodies> } | null = null
 
   constructor(
     protected config: Pick<ResolvedMaintenanceConfig, 'message' | 'retryAfter'>,
@@ -51,14 +82,41 @@ export class MaintenancePage {
   useRenderer(renderer: PageRenderer) {
     this.renderer = renderer
     this.#html = null
+    this.#localized = null
   }
 
-  data(state: MaintenanceState): PageData {
+  /**
+   * Answer in these locales (the app's supported ones), `defaultLocale`
+   * when the visitor accepts none of them. Locales the package does not
+   * ship get the English texts unless `offline:on --message-in` gives one.
+   */
+  useLocales(locales: readonly string[], defaultLocale: string) {
+    this.#negotiator = new LocaleNegotiator(locales, defaultLocale)
+    this.#html = null
+    this.#localized = null
+  }
+
+  /**
+   * The locale every visitor gets unless their Accept-Language picks another
+   */
+  get defaultLocale() {
+    return this.#negotiator.fallback
+  }
+
+  /**
+   * The locale of a request from its Accept-Language header
+   */
+  negotiate(acceptLanguage: string | string[] | undefined): string {
+    return this.#negotiator.negotiate(acceptLanguage)
+  }
+
+  data(state: MaintenanceState, locale: string = this.defaultLocale): PageData {
     return {
       status: state.status,
       readOnly: state.readOnly === true,
-      message: messageOf(state, this.config),
+      message: messageOf(state, this.config, locale),
       retryAt: retryAt(state, this.config.retryAfter),
+      locale,
     }
   }
 
@@ -72,8 +130,8 @@ export class MaintenancePage {
   /**
    * The JSON body for API clients
    */
-  json(state: MaintenanceState) {
-    const data = this.data(state)
+  json(state: MaintenanceState, locale?: string) {
+    const data = this.data(state, locale)
     return {
       status: state.status,
       message: data.message,
@@ -88,7 +146,12 @@ export class MaintenancePage {
    * page when the app's template is missing or fails.
    */
   async prepare(state: MaintenanceState): Promise<string> {
-    const data = this.data(state)
+    const html = await this.#render(this.data(state))
+    this.#html = { revision: state.revision, html }
+    return html
+  }
+
+  async #render(data: PageData): Promise<string> {
     let html: string | null = null
     if (this.renderer) {
       try {
@@ -97,9 +160,47 @@ export class MaintenancePage {
         debug('rendering the maintenance template failed, using the built-in page: %O', error)
       }
     }
-    html ??= defaultPage(data)
-    this.#html = { revision: state.revision, html }
-    return html
+    return html ?? defaultPage(data)
+  }
+
+  /**
+   * The answer in the language a request accepts. Each locale's bodies
+   * are prepared once per state revision, on the first request that
+   * wants them. With the app's template, that first request gets the
+   * built-in page in its language while the template renders.
+   */
+  answerFor(state: MaintenanceState, acceptLanguage: string | string[] | undefined) {
+    const locale = this.negotiate(acceptLanguage)
+    if (this.#localized?.revision !== state.revision) {
+      this.#localized = { revision: state.revision, bodies: new Map() }
+    }
+    const { bodies } = this.#localized
+    let entry = bodies.get(locale)
+    if (!entry) {
+      entry = { json: JSON.stringify(this.json(state, locale)), html: null, rendering: false }
+      bodies.set(locale, entry)
+    }
+    const prepared = entry
+    return {
+      locale,
+      json: prepared.json,
+      html: () => prepared.html ?? this.#htmlIn(state, locale, prepared),
+    } satisfies LocalizedAnswer
+  }
+
+  #htmlIn(state: MaintenanceState, locale: string, entry: LocaleBodies): string {
+    if (locale === this.defaultLocale && this.#html?.revision === state.revision) {
+      return (entry.html = this.#html.html)
+    }
+    const data = this.data(state, locale)
+    if (!this.renderer) return (entry.html = defaultPage(data))
+    if (!entry.rendering) {
+      entry.rendering = true
+      void this.#render(data).then((html) => {
+        entry.html = html
+      })
+    }
+    return defaultPage(data)
   }
 
   /**
@@ -115,17 +216,24 @@ export class MaintenancePage {
 /**
  * The message of a READ-ONLY site when `offline:on --message` gave none
  */
-export const READ_ONLY_MESSAGE = 'You can browse the site, but changes cannot be saved right now.'
+export const READ_ONLY_MESSAGE = SHIPPED_TEXTS.en.readOnlyMessage
 
 /**
- * The message of a state: the `offline:on --message`, else the read-only
- * one while READ-ONLY, else the configured default
+ * The message of a state in a locale: the `offline:on --message-in` of
+ * that locale, else the `--message`, else the read-only one while
+ * READ-ONLY, else the configured default. The shipped defaults are
+ * translated; a message the app configured is shown as written.
  */
 export function messageOf(
-  state: Pick<MaintenanceState, 'message' | 'readOnly'>,
-  config: Pick<ResolvedMaintenanceConfig, 'message'>
+  state: Pick<MaintenanceState, 'message' | 'readOnly'> & { messages?: Record<string, string> },
+  config: Pick<ResolvedMaintenanceConfig, 'message'>,
+  locale: string = DEFAULT_LOCALE
 ): string {
-  return state.message ?? (state.readOnly ? READ_ONLY_MESSAGE : config.message)
+  const own = state.messages?.[locale] ?? state.message
+  if (own !== null && own !== undefined) return own
+  const texts = textsOf(locale)
+  if (state.readOnly) return texts.readOnlyMessage
+  return config.message === defaults.message ? texts.defaultMessage : config.message
 }
 
 /**
@@ -142,9 +250,9 @@ function retryAt(state: MaintenanceState, fallback: number): Date | null {
 /**
  * "14:15 UTC, Mon 2 Mar 2026": short enough for one line on a phone
  */
-export function formatReturn(date: Date) {
+export function formatReturn(date: Date, locale: string = DEFAULT_LOCALE) {
   const time = date.toISOString().slice(11, 16)
-  const day = date.toLocaleDateString('en-GB', {
+  const day = date.toLocaleDateString(locale === 'en' ? 'en-GB' : dateLocale(locale), {
     weekday: 'short',
     day: 'numeric',
     month: 'short',
@@ -152,6 +260,17 @@ export function formatReturn(date: Date) {
     timeZone: 'UTC',
   })
   return `${time} UTC, ${day.replace(',', '')}`
+}
+
+/**
+ * A locale Intl knows, English otherwise: app locales are free-form
+ */
+function dateLocale(locale: string) {
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf(locale)[0] ?? 'en-GB'
+  } catch {
+    return 'en-GB'
+  }
 }
 
 const ESCAPES: Record<string, string> = {
@@ -171,17 +290,20 @@ export function escapeHtml(value: string) {
  * so it renders when every asset path is refused
  */
 export function defaultPage(data: PageData): string {
+  const locale = data.locale ?? DEFAULT_LOCALE
+  const texts = textsOf(locale)
+  const [before, after] = texts.backAt.split('{time}')
   const back = data.retryAt
-    ? `<p class="back">Expected back at <time datetime="${data.retryAt.toISOString()}">${escapeHtml(formatReturn(data.retryAt))}</time></p>`
+    ? `<p class="back">${escapeHtml(before)}<time datetime="${data.retryAt.toISOString()}">${escapeHtml(formatReturn(data.retryAt, locale))}</time>${escapeHtml(after ?? '')}</p>`
     : ''
   return `<!DOCTYPE html>
-<html lang="en">
+<html lang="${escapeHtml(locale)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <meta name="color-scheme" content="light dark">
-<title>${data.readOnly ? 'Read-only for maintenance' : 'Down for maintenance'}</title>
+<title>${escapeHtml(data.readOnly ? texts.readOnlyPageTitle : texts.pageTitle)}</title>
 <style>
 :root{--bg:#f4f6f8;--card:#fff;--text:#17202b;--muted:#4a5565;--accent:#2a5bd7;--line:#dde2e9}
 @media (prefers-color-scheme:dark){:root{--bg:#0f1318;--card:#181e26;--text:#edf0f4;--muted:#aeb8c5;--accent:#93b2ff;--line:#29313c}}
@@ -195,10 +317,10 @@ svg{width:3.25rem;height:3.25rem;color:var(--accent)}a{color:var(--accent)}a:foc
 <body>
 <main>
 <svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><circle cx="12" cy="12" r="9"/><path d="M12 7v5l3 2"/></svg>
-<h1>${data.readOnly ? 'The site is read-only' : 'We&#39;ll be back soon'}</h1>
+<h1>${escapeHtml(data.readOnly ? texts.readOnlyHeading : texts.heading)}</h1>
 <p>${escapeHtml(data.message)}</p>
 ${back}
-<p><a href="">Try again</a></p>
+<p><a href="">${escapeHtml(texts.tryAgain)}</a></p>
 </main>
 </body>
 </html>

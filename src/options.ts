@@ -53,7 +53,42 @@ export function validateActivateOptions(
   if (options.allow !== undefined) {
     allow = options.allow.map((entry) => normaliseAllowEntry(entry))
   }
-  return { timeout, retryAfter, allow, ...validateWindow(options, now) }
+  const messages = options.messages === undefined ? undefined : validateMessages(options.messages)
+  return { timeout, retryAfter, allow, messages, ...validateWindow(options, now) }
+}
+
+/**
+ * At most this many messages per locale, of at most this many characters
+ */
+const MAX_MESSAGES = 32
+const MAX_MESSAGE_LENGTH = 2000
+
+/**
+ * Messages per locale: keys are language tags ("fr", "pt-BR"), values
+ * non-empty and bounded, since every refused request may carry one
+ */
+function validateMessages(messages: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(messages)
+  if (entries.length > MAX_MESSAGES) {
+    throw new errors.E_INVALID_OPTION([`Too many --message-in: at most ${MAX_MESSAGES} locales`])
+  }
+  for (const [locale, message] of entries) {
+    if (!/^[a-z]{2,3}(-[a-z0-9]{2,8})*$/i.test(locale)) {
+      throw new errors.E_INVALID_OPTION([
+        `Invalid --message-in locale "${locale}": use a language tag such as "fr" or "pt-BR"`,
+      ])
+    }
+    if (
+      typeof message !== 'string' ||
+      message.trim() === '' ||
+      message.length > MAX_MESSAGE_LENGTH
+    ) {
+      throw new errors.E_INVALID_OPTION([
+        `Invalid --message-in for "${locale}": give 1 to ${MAX_MESSAGE_LENGTH} characters`,
+      ])
+    }
+  }
+  return Object.fromEntries(entries)
 }
 
 /**

@@ -76,11 +76,17 @@ function checkState(value: any): string | null {
   if (value.readOnly === true && value.status !== 'offline') {
     return `readOnly with status ${JSON.stringify(value.status)}`
   }
+  if (value.messages !== undefined && !isMessages(value.messages)) return 'invalid messages'
   if (value.schedule !== undefined && value.schedule !== null) {
     const problem = checkSchedule(value.schedule)
     if (problem) return `invalid schedule (${problem})`
   }
   return null
+}
+
+function isMessages(messages: any): boolean {
+  if (!messages || typeof messages !== 'object' || Array.isArray(messages)) return false
+  return Object.values(messages).every((message) => typeof message === 'string')
 }
 
 function checkSchedule(schedule: any): string | null {

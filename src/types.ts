@@ -41,6 +41,12 @@ export interface MaintenanceState {
   deadline: number | null
   message: string | null
   /**
+   * Messages per locale (`offline:on --message-in=fr:…`), shown to the
+   * visitors whose language they are; `message` to the others. Missing
+   * in records written before it existed.
+   */
+  messages?: Record<string, string>
+  /**
    * Value of the `Retry-After` header: seconds, or an HTTP date
    */
   retryAfter: number | string | null
@@ -517,6 +523,10 @@ export interface ActivateOptions {
    */
   timeout?: number
   message?: string
+  /**
+   * The message per locale (`offline:on --message-in=fr:…`)
+   */
+  messages?: Record<string, string>
   retryAfter?: number | string
   redirect?: string
   secret?: string

@@ -12,6 +12,7 @@ import { Edge } from 'edge.js'
 import type { PluginFn, TagContract } from 'edge.js/types'
 import debug from '../debug.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
+import { textsOf, type VisitorTexts } from '../i18n/messages.ts'
 import { messageOf, type PageData, type PageRenderer } from '../maintenance_page.ts'
 import { LiveStatus } from '../request_path/live_status.ts'
 import { isAnnounced } from '../state.ts'
@@ -47,6 +48,15 @@ export interface BannerProps {
    * (no polling script). Without it the banner is never live.
    */
   live?: boolean
+  /**
+   * The banner's language. Defaults to the one the request's
+   * Accept-Language picks (the tag passes the template's `request`).
+   */
+  locale?: string
+  /**
+   * The request whose Accept-Language picks the language
+   */
+  request?: { header(name: string): string | undefined }
 }
 
 type ManagerView = Pick<MaintenanceManager, 'state' | 'config' | 'page'>
@@ -97,6 +107,10 @@ function renderBanner(state: {
   maintenance: MaintenanceGlobal
   dismissible: boolean
   nonce?: string
+  lang: string
+  t: VisitorTexts
+  message: string | null
+  startsAtTitle: string
 }) {
   return bannerInstance().renderSync('banner', state)
 }
@@ -276,10 +290,7 @@ export class MaintenanceGlobal {
    */
   banner(props: BannerProps = {}) {
     const dismissible = props.dismissible !== false
-    let html =
-      this.online && !this.scheduled
-        ? ''
-        : renderBanner({ maintenance: this, dismissible, nonce: props.nonce })
+    let html = this.online && !this.scheduled ? '' : this.#render(props)
     if (props.live !== false && this.#manager.config.banner?.live) {
       html += this.#liveBanner(dismissible, props.nonce)
     }
@@ -310,6 +321,27 @@ export class MaintenanceGlobal {
     })
   }
 
+  #render(props: BannerProps) {
+    const { page, state, config } = this.#manager
+    const lang =
+      props.locale ??
+      page.negotiate(
+        typeof props.request?.header === 'function'
+          ? props.request.header('accept-language')
+          : undefined
+      )
+    const t = textsOf(lang)
+    return renderBanner({
+      maintenance: this,
+      dismissible: props.dismissible !== false,
+      nonce: props.nonce,
+      lang,
+      t,
+      message: messageOf(state, config, lang),
+      startsAtTitle: t.bannerScheduledTitle.replace('{time}', this.startsAtText ?? ''),
+    })
+  }
+
   toJSON() {
     return {
       status: this.status,
@@ -335,7 +367,7 @@ export function edgePluginMaintenance(manager: ManagerView): PluginFn<undefined>
 /**
  * `@!maintenance.banner(props)`: outputs `maintenance.banner(props)`,
  * with the template's `cspNonce` (shared by @adonisjs/shield) as the
- * default nonce
+ * default nonce and its `request` (shared by AdonisJS) for the language
  */
 const bannerTag: TagContract = {
   tagName: 'maintenance.banner',
@@ -345,7 +377,7 @@ const bannerTag: TagContract = {
     const props = token.properties.jsArg.trim() || '{}'
     const expression = parser.utils.transformAst(
       parser.utils.generateAST(
-        `maintenance.banner(Object.assign({ nonce: cspNonce }, ${props}))`,
+        `maintenance.banner(Object.assign({ nonce: cspNonce, request: request }, ${props}))`,
         token.loc,
         token.filename
       ),

@@ -19,6 +19,15 @@ export interface PreparedAnswer {
   retryAfter: string
   html: () => string
   json: string
+  /**
+   * The bodies in the language of an Accept-Language header; without
+   * it, `html` and `json` answer everyone
+   */
+  localized?: (acceptLanguage: string | string[] | undefined) => {
+    locale: string
+    html: () => string
+    json: string
+  }
 }
 
 /**
@@ -51,14 +60,16 @@ export type AnsweredRequest = Pick<IncomingMessage, 'headers' | 'url'>
 export function maintenanceAnswer(prepared: PreparedAnswer, request: AnsweredRequest) {
   const { headers } = request
   if (wantsJson(headers.accept)) {
+    const localized = prepared.localized?.(headers['accept-language'])
     return {
       status: 503,
       headers: {
         'Cache-Control': 'no-store',
         'Retry-After': prepared.retryAfter,
         'Content-Type': 'application/json; charset=utf-8',
+        ...languageHeaders(localized),
       } as Record<string, string>,
-      body: prepared.json,
+      body: localized?.json ?? prepared.json,
     }
   }
 
@@ -74,19 +85,31 @@ export function maintenanceAnswer(prepared: PreparedAnswer, request: AnsweredReq
     }
   }
 
+  const localized = prepared.localized?.(headers['accept-language'])
   const answer = {
     status: 503,
     headers: {
       'Cache-Control': 'no-store',
       'Retry-After': prepared.retryAfter,
       'Content-Type': 'text/html; charset=utf-8',
+      ...languageHeaders(localized),
     } as Record<string, string>,
-    body: prepared.html(),
+    body: (localized ?? prepared).html(),
   }
   if (headers['hx-request'] === 'true' && headers['hx-history-restore-request'] !== 'true') {
     answer.headers['HX-Refresh'] = 'true'
   }
   return answer
+}
+
+/**
+ * The body's language, and what it was chosen from, so a cache keeps
+ * the languages (and JSON and HTML) apart
+ */
+function languageHeaders(localized: { locale: string } | undefined) {
+  return localized
+    ? { 'Content-Language': localized.locale, 'Vary': 'Accept, Accept-Language' }
+    : undefined
 }
 
 /**

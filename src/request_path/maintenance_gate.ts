@@ -369,6 +369,7 @@ export class MaintenanceGate {
       answer: {
         retryAfter: page.retryAfterHeader(state),
         html: () => page.html(state),
+        localized: (acceptLanguage) => page.answerFor(state, acceptLanguage),
         json: JSON.stringify({
           status: body.status,
           message: body.message,
