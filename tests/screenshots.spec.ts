@@ -255,7 +255,7 @@ test.group('Screenshots', (group) => {
       assert.equal(await banner.getAttribute('class'), 'sm-banner sm-banner--pending')
       const text = await banner.innerText()
       assert.include(text, MESSAGE)
-      assert.match(text, /offline in 14 min 3\d s \(at 14:00\)/)
+      assert.match(text, /offline in 14 min 3\d s \(at 14:00\)/, text)
       assert.isTrue(await banner.getByRole('button', { name: /dismiss/i }).isVisible())
       assert.isBelow(await screenshot(page, name), MAX_PNG_BYTES, name)
       assert.deepEqual(errors, [])
