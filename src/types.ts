@@ -7,8 +7,10 @@
  * file that was distributed with this source code.
  */
 
+import type { HttpContext } from '@adonisjs/core/http'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ApplicationService } from '@adonisjs/core/types'
+import type {} from './request_path/open_routes.ts'
 
 /**
  * The three states of the site
@@ -412,6 +414,44 @@ export interface MaintenanceConfig<
    * valid across an APP_KEY rotation.
    */
   secretKey?: string
+
+  /**
+   * Who else gets through while PENDING or OFFLINE, decided only for
+   * requests that would otherwise get the maintenance answer
+   */
+  bypass?: MaintenanceBypassConfig
+}
+
+/**
+ * Role and route bypasses (README "Who else gets through")
+ */
+export interface MaintenanceBypassConfig {
+  /**
+   * Lets a refused request through when it returns true, e.g.
+   * `(ctx) => ctx.auth.user?.isAdmin === true`. Runs in the router stack,
+   * after the session and auth middleware, for requests that carry a
+   * session cookie or an Authorization header. A throw refuses.
+   */
+  allow?: (ctx: HttpContext) => boolean | Promise<boolean>
+  /**
+   * A @adonisjs/bouncer ability name: lets the request through when
+   * `ctx.bouncer.allows(ability)` is true (same conditions as `allow`)
+   */
+  ability?: string
+  /**
+   * Names of routes open to everyone whatever the state (like
+   * `route.maintenanceOpen()`)
+   */
+  routes?: string[]
+}
+
+/**
+ * The bypass config after resolution
+ */
+export interface ResolvedBypassConfig {
+  allow: ((ctx: HttpContext) => boolean | Promise<boolean>) | null
+  ability: string | null
+  routes: string[]
 }
 
 /**
@@ -469,6 +509,7 @@ export interface ResolvedMaintenanceConfig {
    * (`config/app.ts` appKey), null when the app has none
    */
   secretKey: string | null
+  bypass: ResolvedBypassConfig
 }
 
 /**
