@@ -8,6 +8,7 @@
  */
 
 import { test } from '@japa/runner'
+import { defineConfig, stores } from '../../index.ts'
 import {
   Client,
   OTHER_USER,
@@ -121,6 +122,27 @@ test.group('HTTP | role and route bypass', () => {
     assert.equal(await anonymous.status('/webhooks/payment'), 503, 'only POST')
 
     /**
+     * The early answer still refuses, before AdonisJS, what neither a
+     * role nor an open route could let in (no session cookie, a route
+     * that is not open), and leaves the rest to the middleware
+     */
+    const contexts = async () => {
+      const counters = await server.counters()
+      return counters.contexts
+    }
+    const built = await contexts()
+    assert.equal(await new Client(server).status('/dashboard'), 503)
+    assert.equal(await new Client(server).status('/no-such-page'), 503)
+    assert.equal(await contexts(), built, 'answered early')
+    assert.equal(await new Client(server).status('/status'), 200)
+    assert.equal(await forged.status('/dashboard'), 503)
+    assert.equal(
+      await contexts(),
+      built + 2,
+      'the open route and the session cookie reach AdonisJS'
+    )
+
+    /**
      * Back ONLINE: everyone as before
      */
     const off = await app.ace(['offline:off'])
@@ -231,4 +253,23 @@ test.group('HTTP | role and route bypass', () => {
     assert.equal(await listed.app.store.countSessions(Date.now()), 1)
     assert.equal(USER.email, 'ada@example.com')
   }).timeout(120_000)
+})
+
+test.group('Config | bypass', () => {
+  test('defineConfig rejects a bypass it cannot apply', ({ assert }) => {
+    const base = { default: 'file' as const, stores: { file: stores.file() } }
+    assert.throws(
+      () => defineConfig({ ...base, bypass: { allow: true as any } }),
+      /bypass.allow must be a function/
+    )
+    assert.throws(
+      () => defineConfig({ ...base, bypass: { ability: '' } }),
+      /bypass.ability must be the name/
+    )
+    assert.throws(
+      () => defineConfig({ ...base, bypass: { routes: 'status' as any } }),
+      /bypass.routes must be a list/
+    )
+    assert.doesNotThrow(() => defineConfig({ ...base, bypass: { routes: ['status.show'] } }))
+  })
 })
