@@ -354,7 +354,9 @@ export class MaintenanceGate {
    * through: not ONLINE, no redirect or allowed IPs configured, a path
    * that is neither allowed nor the secret's, no bypass cookie (nor,
    * while PENDING, a session cookie) in its Cookie header, and while
-   * READ-ONLY not a read. Anything else
+   * READ-ONLY not a read; with a role or route bypass configured, no
+   * session cookie or Authorization header (roles) and no open route
+   * matched (routes). Anything else
    * returns false and goes to the middleware, which decides in full; the
    * checks here only ever send more requests there. Same status, headers
    * and body as #answer().
