@@ -315,4 +315,14 @@ export async function configure(command: Configure) {
   await codemods.registerMiddleware('server', [
     { path: 'site-maintenance/maintenance_middleware', position: 'before' },
   ])
+
+  /**
+   * The role bypass (`bypass.allow`, `bypass.ability`) is decided last in
+   * the router stack, once session and auth have run. It only passes
+   * requests through unless the maintenance middleware left it a refusal
+   * to decide.
+   */
+  await codemods.registerMiddleware('router', [
+    { path: 'site-maintenance/bypass_middleware', position: 'after' },
+  ])
 }

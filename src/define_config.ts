@@ -20,6 +20,7 @@ import type {
   MaintenanceStoreFactory,
   MaintenanceStoreFactoryProvider,
   RedisStoreOptions,
+  ResolvedBypassConfig,
   ResolvedMaintenanceConfig,
 } from './types.ts'
 import { defaults } from './defaults.ts'
@@ -97,6 +98,7 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       '"config/maintenance.ts" banner.interval must be at least 1s'
     )
   }
+  const bypass = resolveBypass(config.bypass)
   if (durations.refreshInterval < 50) {
     throw new InvalidArgumentsException(
       '"config/maintenance.ts" refreshInterval must be at least 50ms'
@@ -155,10 +157,38 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       authSessionKey: config.authSessionKey ?? defaults.authSessionKey,
       onStoreError,
       banner,
+      bypass,
     } as ResolvedMaintenanceConfig & {
       stores: { [K in keyof KnownStores]: MaintenanceStoreFactory }
     }
   })
+}
+
+/**
+ * Check the role and route bypasses
+ */
+function resolveBypass(bypass: MaintenanceConfig<any>['bypass']): ResolvedBypassConfig {
+  if (bypass === undefined) return { allow: null, ability: null, routes: [] }
+  if (!bypass || typeof bypass !== 'object') {
+    throw new InvalidArgumentsException('"config/maintenance.ts" bypass must be an object')
+  }
+  if (bypass.allow !== undefined && typeof bypass.allow !== 'function') {
+    throw new InvalidArgumentsException(
+      '"config/maintenance.ts" bypass.allow must be a function of the HTTP context'
+    )
+  }
+  if (bypass.ability !== undefined && (typeof bypass.ability !== 'string' || !bypass.ability)) {
+    throw new InvalidArgumentsException(
+      '"config/maintenance.ts" bypass.ability must be the name of a bouncer ability'
+    )
+  }
+  const routes = bypass.routes ?? []
+  if (!Array.isArray(routes) || routes.some((name) => typeof name !== 'string' || !name)) {
+    throw new InvalidArgumentsException(
+      '"config/maintenance.ts" bypass.routes must be a list of route names'
+    )
+  }
+  return { allow: bypass.allow ?? null, ability: bypass.ability ?? null, routes: [...routes] }
 }
 
 /**

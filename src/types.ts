@@ -7,8 +7,10 @@
  * file that was distributed with this source code.
  */
 
+import type { HttpContext } from '@adonisjs/core/http'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ApplicationService } from '@adonisjs/core/types'
+import type {} from './request_path/open_routes.ts'
 
 /**
  * The three states of the site
@@ -420,6 +422,12 @@ export interface MaintenanceConfig<
   secretKey?: string
 
   /**
+   * Who else gets through while PENDING or OFFLINE, decided only for
+   * requests that would otherwise get the maintenance answer
+   */
+  bypass?: MaintenanceBypassConfig
+
+  /**
    * The banner of `@!maintenance.banner()`. With `live: true` pages
    * opened while ONLINE learn of `offline:on` without a reload: they poll
    * a status endpoint served from memory and show the banner themselves.
@@ -446,6 +454,38 @@ export interface BannerConfig {
    * times less often. Default `5s`.
    */
   interval?: string | number
+}
+
+/**
+ * Role and route bypasses (README "Who else gets through")
+ */
+export interface MaintenanceBypassConfig {
+  /**
+   * Lets a refused request through when it returns true, e.g.
+   * `(ctx) => ctx.auth.user?.isAdmin === true`. Runs in the router stack,
+   * after the session and auth middleware, for requests that carry a
+   * session cookie or an Authorization header. A throw refuses.
+   */
+  allow?: (ctx: HttpContext) => boolean | Promise<boolean>
+  /**
+   * A @adonisjs/bouncer ability name: lets the request through when
+   * `ctx.bouncer.allows(ability)` is true (same conditions as `allow`)
+   */
+  ability?: string
+  /**
+   * Names of routes open to everyone whatever the state (like
+   * `route.maintenanceOpen()`)
+   */
+  routes?: string[]
+}
+
+/**
+ * The bypass config after resolution
+ */
+export interface ResolvedBypassConfig {
+  allow: ((ctx: HttpContext) => boolean | Promise<boolean>) | null
+  ability: string | null
+  routes: string[]
 }
 
 /**
@@ -511,6 +551,7 @@ export interface ResolvedMaintenanceConfig {
      */
     interval: number
   }
+  bypass: ResolvedBypassConfig
 }
 
 /**

@@ -267,7 +267,7 @@ test.group('Configure', (group) => {
     await assert.fileExists('resources/views/site_maintenance/page.edge')
   })
 
-  test('register the middleware first in the server stack, nothing in the router stack', async ({
+  test('register the middleware first in the server stack, the bypass middleware last in the router stack', async ({
     assert,
     fs,
   }) => {
@@ -290,6 +290,7 @@ test.group('Configure', (group) => {
       '@adonisjs/core/bodyparser_middleware',
       '@adonisjs/session/session_middleware',
       '@adonisjs/auth/initialize_auth_middleware',
+      'site-maintenance/bypass_middleware',
     ])
   })
 
@@ -454,6 +455,7 @@ test.group('Configure', (group) => {
     const count = (haystack: string, needle: string) => haystack.split(needle).length - 1
     const kernel = await fs.contents('start/kernel.ts')
     assert.equal(count(kernel, 'site-maintenance/maintenance_middleware'), 1)
+    assert.equal(count(kernel, 'site-maintenance/bypass_middleware'), 1)
     const rcFile = await fs.contents('adonisrc.ts')
     assert.equal(count(rcFile, 'site-maintenance/maintenance_provider'), 1)
     assert.equal(count(rcFile, 'site-maintenance/commands'), 1)

@@ -11,7 +11,15 @@ import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { safeEqual } from '@adonisjs/core/helpers'
 import type { HttpContext } from '@adonisjs/core/http'
-import type { NextFn } from '@adonisjs/core/types/http'
+import type { MatchedRoute, NextFn, RouteJSON } from '@adonisjs/core/types/http'
+import type { Router } from '@adonisjs/core/http'
+import debug from '../debug.ts'
+import MaintenanceBypassMiddleware, {
+  DEFERRED_REFUSAL,
+  REFUSED_LATE,
+  type DeferredRefusal,
+} from './bypass_middleware.ts'
+import { hasOpenRoutes, isMarkedOpen } from './open_routes.ts'
 import { AllowedPaths, rawPath } from './allowed_paths.ts'
 import { maintenanceAnswer, type PreparedAnswer } from './maintenance_answer.ts'
 import { IpAllowList } from './ip_allow_list.ts'
@@ -25,7 +33,7 @@ import { hashSecret } from '../utils.ts'
 /**
  * Why a request got through while the site is not ONLINE
  */
-export type BypassReason = 'session' | 'cookie' | 'ip' | 'path'
+export type BypassReason = 'session' | 'cookie' | 'ip' | 'path' | 'role' | 'route'
 
 /**
  * What `ctx.maintenance` holds for a request let through while the site is
@@ -122,7 +130,7 @@ export class MaintenanceGate {
        * Name of the session id cookie; null when the app has no sessions
        */
       sessionCookie: string | null
-      logger?: { info(message: string): void }
+      logger?: { info(message: string): void; warn?(message: string): void }
       /**
        * The app's public URL (config/app.ts appUrl, APP_URL): behind a
        * proxy that rewrites Host, a redirect to it is a redirect to this
@@ -134,12 +142,32 @@ export class MaintenanceGate {
     this.stats = new RequestStats(options.logger)
     this.paths = new AllowedPaths(manager.config.allowedPaths)
     this.live = manager.config.banner?.live ? new LiveStatus(manager.config) : null
+    const bypass = manager.config.bypass
+    this.#roles = bypass !== undefined && (bypass.allow !== null || bypass.ability !== null)
+    this.#openNames = new Set(bypass?.routes ?? [])
     try {
       if (options.appUrl) this.#appHost = new URL(options.appUrl).host.toLowerCase()
     } catch {}
   }
 
   #appHost: string | null = null
+
+  /**
+   * `bypass.allow` or `bypass.ability` is configured
+   */
+  #roles: boolean
+  /**
+   * `bypass.routes`
+   */
+  #openNames: Set<string>
+  /**
+   * The app's router, known from the first refusal a bypass may lift
+   */
+  #router: Router | null = null
+  /**
+   * Per matched route: whether the bypass middleware is in its stack
+   */
+  #bypassInStack = new WeakMap<RouteJSON, Promise<boolean>>()
 
   /**
    * The status in force, from memory
@@ -189,8 +217,150 @@ export class MaintenanceGate {
       return this.live.write(state, ctx.response.response)
     }
 
+    if (this.#mayDefer()) return this.#defer(ctx, next, snapshot, path)
     this.stats.recordAnswered(status)
     this.#answer(ctx, snapshot, path)
+  }
+
+  /**
+   * Whether a role or route bypass could still let a refused request in
+   */
+  #mayDefer() {
+    return this.#roles || this.#openNames.size > 0 || hasOpenRoutes()
+  }
+
+  /**
+   * A request about to be refused while a role or route bypass is
+   * configured (README "Who else gets through"). An open route passes at
+   * once: the route is matched here as the router will match it. A role
+   * needs the session and auth of the router stack: when the request
+   * could hold one (a session cookie or an Authorization header) and the
+   * route's stack has the bypass middleware, the refusal is left on the
+   * context for that middleware to lift or apply. If the pipeline returns
+   * without either (an earlier router middleware answered or threw), it
+   * is applied here: nothing gets in by a missing step.
+   */
+  async #defer(ctx: HttpContext, next: NextFn, snapshot: Snapshot, path: string) {
+    const status = snapshot.state.status as 'pending' | 'offline'
+    const matched = await this.#match(ctx)
+    if (matched && this.#isOpen(matched.route, ctx.request.method())) {
+      this.stats.recordBypassed(status)
+      ctx.maintenance = { ...snapshot.info, via: 'route' }
+      return next()
+    }
+
+    if (
+      !matched ||
+      !this.#roles ||
+      !this.#mayHoldRole(ctx.request.request) ||
+      !(await this.#hasBypassMiddleware(matched.route))
+    ) {
+      this.stats.recordAnswered(status)
+      return this.#answer(ctx, snapshot, path)
+    }
+
+    let settled = false
+    const target = ctx as HttpContext & {
+      [DEFERRED_REFUSAL]?: DeferredRefusal
+      [REFUSED_LATE]?: true
+    }
+    const refuse = () => {
+      settled = true
+      target[REFUSED_LATE] = true
+      this.stats.recordAnswered(status)
+      this.#answer(ctx, snapshot, path)
+    }
+    const deferred: DeferredRefusal = {
+      decide: (context) => this.#allows(context),
+      pass: () => {
+        settled = true
+        this.stats.recordBypassed(status)
+        ctx.maintenance = { ...snapshot.info, via: 'role' }
+      },
+      refuse,
+    }
+    target[DEFERRED_REFUSAL] = deferred
+
+    let output: unknown
+    try {
+      output = await next()
+    } catch (error) {
+      if (settled) throw error
+      debug('pipeline failed before the bypass middleware decided: %O', error)
+    }
+    if (!settled) {
+      delete target[DEFERRED_REFUSAL]
+      refuse()
+    }
+    return output
+  }
+
+  /**
+   * The route the router will run for this request, or null
+   */
+  async #match(ctx: HttpContext): Promise<MatchedRoute | null> {
+    const router = this.#router ?? (this.#router = await ctx.containerResolver.make('router'))
+    const { request } = ctx
+    return router.match(
+      request.url(),
+      request.method(),
+      request.parsedUrl.shouldDecodeParam,
+      router.usingDomains ? request.hostname() : undefined
+    )
+  }
+
+  #isOpen(route: RouteJSON, method: string) {
+    return (
+      (route.name !== undefined && this.#openNames.has(route.name)) || isMarkedOpen(route, method)
+    )
+  }
+
+  /**
+   * A role is only known once session and auth have run: a request
+   * without a session cookie or an Authorization header cannot hold one
+   */
+  #mayHoldRole(req: IncomingMessage) {
+    if (req.headers.authorization) return true
+    const sessionCookie = this.options.sessionCookie
+    return sessionCookie !== null && req.headers.cookie?.includes(`${sessionCookie}=`) === true
+  }
+
+  /**
+   * Whether the route's stack runs the bypass middleware, checked once
+   * per route. Without it a deferred refusal would not be decided before
+   * the handler runs, so such requests are refused here (and the log
+   * says why, once per route).
+   */
+  #hasBypassMiddleware(route: RouteJSON): Promise<boolean> {
+    let found = this.#bypassInStack.get(route)
+    if (found === undefined) {
+      found = runsBypassMiddleware(route).then((runs) => {
+        if (!runs) {
+          const message = `site-maintenance: "bypass.allow" or "bypass.ability" is configured, but the route ${route.pattern} does not run "site-maintenance/bypass_middleware" (start/kernel.ts, router stack): its refused requests stay refused`
+          if (this.options.logger?.warn) this.options.logger.warn(message)
+          else debug(message)
+        }
+        return runs
+      })
+      this.#bypassInStack.set(route, found)
+    }
+    return found
+  }
+
+  /**
+   * The role check: `bypass.allow(ctx)`, then the bouncer ability. Auth
+   * is checked first (silently) so `ctx.auth.user` is set.
+   */
+  async #allows(ctx: HttpContext): Promise<boolean> {
+    const { allow, ability } = this.manager.config.bypass
+    const auth = (ctx as { auth?: { isAuthenticated: boolean; check(): Promise<boolean> } }).auth
+    if (auth && !auth.isAuthenticated) await auth.check()
+    if (allow && (await allow(ctx)) === true) return true
+    const bouncer = (ctx as { bouncer?: { allows(ability: string): Promise<boolean> } }).bouncer
+    if (ability && typeof bouncer?.allows === 'function') {
+      return (await bouncer.allows(ability)) === true
+    }
+    return false
   }
 
   /**
@@ -199,7 +369,9 @@ export class MaintenanceGate {
    * through: not ONLINE, no redirect or allowed IPs configured, a path
    * that is neither allowed nor the secret's, no bypass cookie (nor,
    * while PENDING, a session cookie) in its Cookie header, and while
-   * READ-ONLY not a read. Anything else
+   * READ-ONLY not a read; with a role or route bypass configured, no
+   * session cookie or Authorization header (roles) and no open route
+   * matched (routes). Anything else
    * returns false and goes to the middleware, which decides in full; the
    * checks here only ever send more requests there. Same status, headers
    * and body as #answer().
@@ -214,6 +386,7 @@ export class MaintenanceGate {
     if (this.paths.matches(path)) return false
     if (this.#isSecretPath(snapshot, path)) return false
     const cookies = req.headers.cookie
+    if (this.#mayDefer() && !this.#refusedByBypass(req, path)) return false
     if (cookies) {
       if (snapshot.bypassValue && cookies.includes(`${this.manager.config.bypassCookie}=`)) {
         return false
@@ -257,6 +430,23 @@ export class MaintenanceGate {
     if (!snapshot.bypassValue || !raw || raw.length > MAX_COOKIE_LENGTH) return false
     const value = verify(this.manager.config.bypassCookie, raw)
     return typeof value === 'string' && safeEqual(value, snapshot.bypassValue)
+  }
+
+  /**
+   * For the early answer: whether the role and route bypasses surely
+   * refuse this raw request. Anything uncertain (a request that could
+   * hold a role, the router not known yet, a method override, domains,
+   * an absolute-form target) is left to the middleware.
+   */
+  #refusedByBypass(req: IncomingMessage, path: string): boolean {
+    if (this.#roles && this.#mayHoldRole(req)) return false
+    if (this.#openNames.size === 0 && !hasOpenRoutes()) return true
+    const router = this.#router
+    const url = req.url ?? '/'
+    if (!router || router.usingDomains || url[0] !== '/' || url.includes('_method')) return false
+    const method = req.method ?? 'GET'
+    const matched = router.match(path, method, true)
+    return matched === null || !this.#isOpen(matched.route, method)
   }
 
   #isSecretPath(snapshot: Snapshot, path: string) {
@@ -391,6 +581,22 @@ export class MaintenanceGate {
     }
     return this.#snapshot
   }
+}
+
+/**
+ * Whether the bypass middleware is in a route's stack: the router's and
+ * the route's middleware are lazy imports, loaded by then
+ */
+async function runsBypassMiddleware(route: RouteJSON): Promise<boolean> {
+  for (const entry of route.middleware.all()) {
+    const reference = (entry as { reference?: unknown }).reference
+    if (typeof reference !== 'function') continue
+    try {
+      const imported = await reference()
+      if (imported?.default === MaintenanceBypassMiddleware) return true
+    } catch {}
+  }
+  return false
 }
 
 /**

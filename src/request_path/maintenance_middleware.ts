@@ -12,6 +12,13 @@ import type { NextFn } from '@adonisjs/core/types/http'
 import type {} from '@adonisjs/core/types'
 import type { MaintenanceGate } from './maintenance_gate.ts'
 import { recordPresence } from './presence.ts'
+import { REFUSED_LATE } from './bypass_middleware.ts'
+
+/**
+ * Registers the `route.maintenanceOpen()` macro: the provider imports
+ * this module when the app boots, before the routes file runs
+ */
+import './open_routes.ts'
 
 export type { MaintenanceRequestInfo } from './maintenance_gate.ts'
 
@@ -23,6 +30,23 @@ export type { MaintenanceRequestInfo } from './maintenance_gate.ts'
 function thenRecordPresence(ctx: HttpContext, gate: MaintenanceGate, pipeline: unknown) {
   return Promise.resolve(pipeline).then((output: unknown) => {
     recordPresence(ctx, gate.manager)
+    return output
+  })
+}
+
+/**
+ * The same while not ONLINE, except for a request the role bypass
+ * refused once session and auth had run
+ */
+function thenRecordPresenceUnlessRefused(
+  ctx: HttpContext,
+  gate: MaintenanceGate,
+  pipeline: unknown
+) {
+  return Promise.resolve(pipeline).then((output: unknown) => {
+    if ((ctx as { [REFUSED_LATE]?: true })[REFUSED_LATE] !== true) {
+      recordPresence(ctx, gate.manager)
+    }
     return output
   })
 }
@@ -49,7 +73,9 @@ export default class MaintenanceMiddleware {
     const gate = this.gate
     if (!gate) return this.#lookup(ctx, next)
     if (!gate.inStack) gate.inStack = true
-    if (gate.status !== 'online') return thenRecordPresence(ctx, gate, gate.handle(ctx, next))
+    if (gate.status !== 'online') {
+      return thenRecordPresenceUnlessRefused(ctx, gate, gate.handle(ctx, next))
+    }
     if (gate.stats.active) gate.stats.close()
     return thenRecordPresence(ctx, gate, next())
   }
