@@ -317,12 +317,9 @@ export async function configure(command: Configure) {
   ])
 
   /**
-   * The role bypass (`bypass.allow`, `bypass.ability`) is decided last in
-   * the router stack, once session and auth have run. It only passes
-   * requests through unless the maintenance middleware left it a refusal
-   * to decide.
+   * The role bypass's router middleware (`bypass.allow`, `bypass.ability`)
+   * is not registered here: every routed request of every app would pay
+   * AdonisJS's per-middleware cost for a feature most apps do not use.
+   * The README says where to add it; without it a role lets nobody in.
    */
-  await codemods.registerMiddleware('router', [
-    { path: 'site-maintenance/bypass_middleware', position: 'after' },
-  ])
 }

@@ -290,7 +290,6 @@ test.group('Configure', (group) => {
       '@adonisjs/core/bodyparser_middleware',
       '@adonisjs/session/session_middleware',
       '@adonisjs/auth/initialize_auth_middleware',
-      'site-maintenance/bypass_middleware',
     ])
   })
 
@@ -455,7 +454,7 @@ test.group('Configure', (group) => {
     const count = (haystack: string, needle: string) => haystack.split(needle).length - 1
     const kernel = await fs.contents('start/kernel.ts')
     assert.equal(count(kernel, 'site-maintenance/maintenance_middleware'), 1)
-    assert.equal(count(kernel, 'site-maintenance/bypass_middleware'), 1)
+    assert.equal(count(kernel, 'site-maintenance/bypass_middleware'), 0, 'opt-in (README)')
     const rcFile = await fs.contents('adonisrc.ts')
     assert.equal(count(rcFile, 'site-maintenance/maintenance_provider'), 1)
     assert.equal(count(rcFile, 'site-maintenance/commands'), 1)
