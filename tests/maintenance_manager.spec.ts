@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -124,6 +125,28 @@ test.group('MaintenanceManager | transitions', () => {
     const raw = await readFile(join((store as any).directory, 'state.json'), 'utf8')
     assert.notInclude(raw, 'let-me-in-please')
     assert.match(manager.state.secretHash!, /^[0-9a-f]{64}$/)
+  })
+
+  test('the hash is keyed with the secret key (APP_KEY by default): a leaked record is no oracle', async ({
+    assert,
+  }) => {
+    const secret = 'let-me-in-please'
+    const hashes: string[] = []
+    for (const secretKey of [
+      'first-app-key-of-32-characters!!',
+      'second-app-key-of-32-characters!',
+    ]) {
+      const [store] = await createStores('memory')
+      const manager = await createManager(store, { secretKey })
+      await manager.activate({ force: true, secret })
+      hashes.push(manager.state.secretHash!)
+    }
+    assert.notEqual(hashes[0], hashes[1], 'another key, another hash')
+    assert.notInclude(
+      hashes,
+      createHash('sha256').update(secret).digest('hex'),
+      'not a bare SHA-256'
+    )
   })
 
   test('allow entries are validated and normalised', async ({ assert }) => {
