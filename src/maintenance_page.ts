@@ -49,6 +49,11 @@ interface LocaleBodies {
   json: string
   html: string | null
   rendering: boolean
+  /**
+   * What answerFor returns for this locale: one object per state and
+   * locale, so answering a crowd allocates nothing per request
+   */
+  answer: LocalizedAnswer
 }
 
 /**
@@ -177,15 +182,20 @@ export class MaintenancePage {
     const { bodies } = this.#localized
     let entry = bodies.get(locale)
     if (!entry) {
-      entry = { json: JSON.stringify(this.json(state, locale)), html: null, rendering: false }
-      bodies.set(locale, entry)
+      const json = JSON.stringify(this.json(state, locale))
+      const created: LocaleBodies = {
+        json,
+        html: null,
+        rendering: false,
+        answer: {
+          locale,
+          json,
+          html: () => created.html ?? this.#htmlIn(state, locale, created),
+        },
+      }
+      bodies.set(locale, (entry = created))
     }
-    const prepared = entry
-    return {
-      locale,
-      json: prepared.json,
-      html: () => prepared.html ?? this.#htmlIn(state, locale, prepared),
-    } satisfies LocalizedAnswer
+    return entry.answer
   }
 
   #htmlIn(state: MaintenanceState, locale: string, entry: LocaleBodies): string {

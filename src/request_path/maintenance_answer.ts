@@ -57,49 +57,109 @@ export type AnsweredRequest = Pick<IncomingMessage, 'headers' | 'url'>
  *   (`HX-History-Restore-Request`) expects a full page and does not read
  *   HX-Refresh: it gets the plain answer.
  */
-export function maintenanceAnswer(prepared: PreparedAnswer, request: AnsweredRequest) {
+export function maintenanceAnswer(
+  prepared: PreparedAnswer,
+  request: AnsweredRequest
+): MaintenanceReply {
   const { headers } = request
   if (wantsJson(headers.accept)) {
     const localized = prepared.localized?.(headers['accept-language'])
-    return {
-      status: 503,
-      headers: {
-        'Cache-Control': 'no-store',
-        'Retry-After': prepared.retryAfter,
-        'Content-Type': 'application/json; charset=utf-8',
-        ...languageHeaders(localized),
-      } as Record<string, string>,
-      body: localized?.json ?? prepared.json,
-    }
+    const source = localized ?? prepared
+    return replyOf(
+      source,
+      'json',
+      source.json,
+      'application/json; charset=utf-8',
+      prepared,
+      localized
+    )
   }
 
   if (headers['x-inertia'] === 'true') {
+    const location = sameSiteLocation(request.url)
+    const replyHeaders = {
+      'Cache-Control': 'no-store',
+      'Retry-After': prepared.retryAfter,
+      'X-Inertia-Location': location,
+    }
     return {
       status: 409,
-      headers: {
-        'Cache-Control': 'no-store',
-        'Retry-After': prepared.retryAfter,
-        'X-Inertia-Location': sameSiteLocation(request.url),
-      } as Record<string, string>,
+      headers: replyHeaders,
+      wireHeaders: { ...replyHeaders, 'Content-Length': '0' },
       body: '',
     }
   }
 
   const localized = prepared.localized?.(headers['accept-language'])
-  const answer = {
+  const source = localized ?? prepared
+  const htmx = headers['hx-request'] === 'true' && headers['hx-history-restore-request'] !== 'true'
+  return replyOf(
+    source,
+    htmx ? 'htmx' : 'html',
+    source.html(),
+    'text/html; charset=utf-8',
+    prepared,
+    localized
+  )
+}
+
+/**
+ * Status, headers and body of one maintenance answer. Shared by every
+ * request that gets the same answer: never modified.
+ */
+export interface MaintenanceReply {
+  status: number
+  headers: Readonly<Record<string, string>>
+  /**
+   * The headers plus Content-Length, as the early answer writes them
+   * with `writeHead`
+   */
+  wireHeaders: Readonly<Record<string, string>>
+  body: string
+}
+
+type ReplyKind = 'html' | 'htmx' | 'json'
+
+/**
+ * The replies built for one body source (a prepared answer, or one of its
+ * languages), per kind. Both sources live as long as their state revision,
+ * so the replies go with them.
+ */
+const replies = new WeakMap<object, Partial<Record<ReplyKind, MaintenanceReply>>>()
+
+/**
+ * The reply of a kind for a body, built on first use and kept while the
+ * body stays the same string (the HTML changes once, when the app's
+ * template has rendered): answering a crowd builds no headers, computes
+ * no length and allocates nothing per request
+ */
+function replyOf(
+  source: object,
+  kind: ReplyKind,
+  body: string,
+  contentType: string,
+  prepared: PreparedAnswer,
+  localized: { locale: string } | undefined
+): MaintenanceReply {
+  let built = replies.get(source)
+  const cached = built?.[kind]
+  if (cached && cached.body === body) return cached
+  const headers: Record<string, string> = {
+    'Cache-Control': 'no-store',
+    'Retry-After': prepared.retryAfter,
+    'Content-Type': contentType,
+    ...languageHeaders(localized),
+  }
+  if (kind === 'htmx') headers['HX-Refresh'] = 'true'
+  const reply: MaintenanceReply = {
     status: 503,
-    headers: {
-      'Cache-Control': 'no-store',
-      'Retry-After': prepared.retryAfter,
-      'Content-Type': 'text/html; charset=utf-8',
-      ...languageHeaders(localized),
-    } as Record<string, string>,
-    body: (localized ?? prepared).html(),
+    headers,
+    wireHeaders: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+    body,
   }
-  if (headers['hx-request'] === 'true' && headers['hx-history-restore-request'] !== 'true') {
-    answer.headers['HX-Refresh'] = 'true'
-  }
-  return answer
+  if (!built) replies.set(source, (built = {}))
+  built[kind] = reply
+  return reply
 }
 
 /**

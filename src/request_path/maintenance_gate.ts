@@ -403,8 +403,8 @@ export class MaintenanceGate {
     }
 
     this.stats.recordAnswered(state.status)
-    const { status, headers, body } = maintenanceAnswer(snapshot.answer, req)
-    res.writeHead(status, { ...headers, 'Content-Length': Buffer.byteLength(body) })
+    const { status, wireHeaders, body } = maintenanceAnswer(snapshot.answer, req)
+    res.writeHead(status, wireHeaders)
     res.end(body)
     return true
   }

@@ -10,6 +10,9 @@
 import { test } from '@japa/runner'
 import { startServer } from '../fixture_app.ts'
 import { Client, bootSite, login, waitForLockFile, waitForStatus } from './helpers.ts'
+import { MaintenancePage, type PageData } from '../../src/maintenance_page.ts'
+import { maintenanceAnswer } from '../../src/request_path/maintenance_answer.ts'
+import { initialState } from '../../src/state.ts'
 
 /**
  * Issue 9: the maintenance answer costs almost nothing and floods no log
@@ -159,4 +162,64 @@ test.group('HTTP | the maintenance answer', () => {
     const post = await client.request('POST', '/login', { form: { email: 'x' } })
     assert.equal(post.status, 307)
   }).timeout(60_000)
+})
+
+/**
+ * Issue 19: the early answer writes what it prepared once per state and
+ * language, so a crowd of refused requests allocates nothing per request
+ */
+test.group('HTTP | the maintenance answer is prepared once', () => {
+  test('one reply per state, kind and language; exact Content-Length; replaced when the template renders', async ({
+    assert,
+  }) => {
+    let finish: (html: string) => void = () => {}
+    const page = new MaintenancePage(
+      { message: 'Back soon', retryAfter: 600 },
+      (data: PageData) =>
+        new Promise<string>((resolve) => {
+          finish = (html) => resolve(`${html} ${data.locale}`)
+        })
+    )
+    const state = { ...initialState(), status: 'offline' as const, revision: 4, since: Date.now() }
+    const prepared = {
+      retryAfter: '600',
+      html: () => page.html(state),
+      json: '{"status":"offline"}',
+      localized: (language: string | string[] | undefined) => page.answerFor(state, language),
+    }
+    const ask = (headers: Record<string, string>) =>
+      maintenanceAnswer(prepared, { headers, url: '/x' })
+
+    const french = ask({ 'accept-language': 'fr' })
+    assert.strictEqual(ask({ 'accept-language': 'fr-CA' }), french, 'the same reply object')
+    assert.include(french.body, 'é', 'a body with characters of two bytes')
+    assert.equal(french.wireHeaders['Content-Length'], String(Buffer.byteLength(french.body)))
+    assert.isAbove(Buffer.byteLength(french.body), french.body.length)
+    assert.notProperty(french.headers, 'Content-Length', 'the middleware lets AdonisJS count')
+
+    const htmx = ask({ 'accept-language': 'fr', 'hx-request': 'true' })
+    assert.equal(htmx.headers['HX-Refresh'], 'true')
+    assert.notProperty(french.headers, 'HX-Refresh', 'the shared reply is never modified')
+    assert.strictEqual(ask({ 'accept-language': 'fr', 'hx-request': 'true' }), htmx)
+
+    const json = ask({ 'accept': 'application/json', 'accept-language': 'de' })
+    assert.strictEqual(ask({ 'accept': 'application/json', 'accept-language': 'de' }), json)
+    assert.equal(json.wireHeaders['Content-Length'], String(Buffer.byteLength(json.body)))
+    assert.equal(json.headers['Content-Language'], 'de')
+
+    const inertia = ask({ 'x-inertia': 'true' })
+    assert.equal(inertia.status, 409)
+    assert.equal(inertia.headers['X-Inertia-Location'], '/x')
+
+    /**
+     * The app's template finishes rendering: the next request gets it, in a
+     * new reply with its own length
+     */
+    finish('<html>rendered</html>')
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const rendered = ask({ 'accept-language': 'fr' })
+    assert.notStrictEqual(rendered, french)
+    assert.equal(rendered.body, '<html>rendered</html> fr')
+    assert.equal(rendered.wireHeaders['Content-Length'], String(Buffer.byteLength(rendered.body)))
+  })
 })
