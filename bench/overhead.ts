@@ -289,6 +289,14 @@ export interface OverheadResult {
   offline_html_vs_bare_node: PairResult
   offline_json_vs_bare_node: PairResult
   /**
+   * The same, with A a fresh OFFLINE app process started for the pair
+   * (warmed up like B) instead of the long-running one: it tells the
+   * answer's own cost from what a process that has served the earlier
+   * sections carries
+   */
+  offline_html_fresh_vs_bare_node?: PairResult
+  offline_json_fresh_vs_bare_node?: PairResult
+  /**
    * The app's early OFFLINE answer, HTML, ÷ nginx serving the static page
    * while the lock file exists (`offline:snippet nginx`); absent without nginx
    */
@@ -521,7 +529,8 @@ export async function benchOverhead(
     const limit = (
       name: string,
       headers: Record<string, string>,
-      start: () => Promise<Target & { stop(): Promise<void> }>
+      start: () => Promise<Target & { stop(): Promise<void> }>,
+      freshApp = false
     ) =>
       compare(
         {
@@ -531,14 +540,38 @@ export async function benchOverhead(
           processes: 1,
           warmup: 2,
           instances: async () => {
+            const a = freshApp ? await freshOffline() : withIt
             const server = await start()
-            return { a: withIt, b: server, done: () => server.stop() }
+            return {
+              a,
+              b: server,
+              done: async () => {
+                await server.stop()
+                if (a !== withIt) await a.stop()
+              },
+            }
           },
         },
         answerRounds,
         seconds,
         pins
       )
+
+    /**
+     * A new app process on the site gone OFFLINE, answering 503
+     */
+    const freshOffline = async () => {
+      const port = await freePort()
+      const instance = app(port, true, `f${port}`)
+      try {
+        await instance.ready()
+        await waitFor(instance, 503)
+      } catch (error) {
+        await instance.stop()
+        throw error
+      }
+      return instance
+    }
 
     log(`overhead (${stack} stack): ONLINE`)
     await waitFor(withIt, 200)
@@ -621,6 +654,18 @@ export async function benchOverhead(
       json,
       jsonReplay.start
     )
+    const htmlFreshVsBare = await limit(
+      'OFFLINE HTML early answer of a fresh app process vs a bare Node.js server',
+      html,
+      htmlReplay.start,
+      true
+    )
+    const jsonFreshVsBare = await limit(
+      'OFFLINE JSON early answer of a fresh app process vs a bare Node.js server',
+      json,
+      jsonReplay.start,
+      true
+    )
 
     /**
      * The web-server level: nginx answering from the lock file and the
@@ -669,6 +714,8 @@ export async function benchOverhead(
     const limitResults = {
       offline_html_vs_bare_node: htmlVsBare,
       offline_json_vs_bare_node: jsonVsBare,
+      offline_html_fresh_vs_bare_node: htmlFreshVsBare,
+      offline_json_fresh_vs_bare_node: jsonFreshVsBare,
       ...(htmlVsNginx ? { offline_html_vs_nginx: htmlVsNginx } : {}),
       limits,
     }

@@ -41,6 +41,8 @@ const PAIRS = [
   'pending_anonymous',
   'offline_html_vs_bare_node',
   'offline_json_vs_bare_node',
+  'offline_html_fresh_vs_bare_node',
+  'offline_json_fresh_vs_bare_node',
   'offline_html_vs_nginx',
 ] as const
 type Section = (typeof SECTIONS)[number]
@@ -209,6 +211,10 @@ function printOverhead(overhead: OverheadResult) {
       'limit: OFFLINE early answer, HTML ÷ a bare Node.js server replaying it (same core)',
     offline_json_vs_bare_node:
       'limit: OFFLINE early answer, JSON ÷ a bare Node.js server replaying it (same core)',
+    offline_html_fresh_vs_bare_node:
+      'limit: the same, HTML, a fresh app process (warmed up like the bare server)',
+    offline_json_fresh_vs_bare_node:
+      'limit: the same, JSON, a fresh app process (warmed up like the bare server)',
     offline_html_vs_nginx:
       'limit: OFFLINE early answer, HTML ÷ nginx serving the static page (offline:snippet nginx)',
   }
