@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import { flags } from '@adonisjs/core/ace'
 import { ActivationCommand } from '../src/activation_command.ts'
-import { describeCensus } from '../src/census_line.ts'
+import { describeCensus, describeSchedule } from '../src/census_line.ts'
 import { parseMessageFlags } from '../src/i18n/message_flags.ts'
 import { waitForDrain } from '../src/drain_wait.ts'
 import { runWithManager, type Interrupt } from '../src/command_runner.ts'
@@ -121,9 +121,7 @@ export default class OfflineOn extends ActivationCommand {
       if (state.status === 'offline') return
     }
     if (result.changed && state.schedule?.endsAt) {
-      this.logger.info(
-        `It comes back ONLINE by itself at ${new Date(state.schedule.endsAt).toISOString()}`
-      )
+      this.logger.info(`Back ONLINE by itself at: ${new Date(state.schedule.endsAt).toISOString()}`)
     }
     if (state.readOnly) {
       this.logger.success(
@@ -171,19 +169,8 @@ export default class OfflineOn extends ActivationCommand {
   }
 
   #announceSchedule(schedule: MaintenanceSchedule) {
-    const at = new Date(schedule.startsAt!).toISOString()
-    const how = schedule.readOnly ? 'READ-ONLY' : schedule.force ? 'OFFLINE at once' : 'the drain'
-    this.logger.success(`Maintenance scheduled at ${at}: ${how} starts then, on its own`)
-    if (schedule.announceAt !== null) {
-      this.logger.info(
-        `The banner announces it from ${new Date(schedule.announceAt).toISOString()}`
-      )
-    }
-    if (schedule.endsAt !== null) {
-      this.logger.info(
-        `It comes back ONLINE by itself at ${new Date(schedule.endsAt).toISOString()}`
-      )
-    }
+    this.logger.success('Maintenance scheduled')
+    for (const line of describeSchedule(schedule)) this.logger.info(line)
     this.logger.info('The site stays ONLINE until then; "node ace offline:off" cancels it')
   }
 

@@ -10,11 +10,11 @@
 import { existsSync } from 'node:fs'
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
-import { describeCensus } from '../src/census_line.ts'
+import { describeCensus, describeSchedule } from '../src/census_line.ts'
 import { type Interrupt, runWithManager } from '../src/command_runner.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { statusLabel } from '../src/state.ts'
-import type { Census, MaintenanceSchedule, MaintenanceState } from '../src/types.ts'
+import type { Census, MaintenanceState } from '../src/types.ts'
 import { toMilliseconds } from '../src/utils.ts'
 
 /**
@@ -294,25 +294,4 @@ export default class OfflineStatus extends BaseCommand {
 
 function isoOrNull(time: number | null) {
   return time === null ? null : new Date(time).toISOString()
-}
-
-/**
- * The lines of a scheduled window: when it starts (and is announced),
- * when it ends by itself
- */
-function describeSchedule(schedule: MaintenanceSchedule | null) {
-  if (!schedule) return []
-  const lines: string[] = []
-  if (schedule.startsAt !== null) {
-    const how = schedule.readOnly ? 'READ-ONLY' : schedule.force ? 'OFFLINE' : 'drain'
-    const announced =
-      schedule.announceAt === null
-        ? ''
-        : `, announced from ${new Date(schedule.announceAt).toISOString()}`
-    lines.push(`Scheduled: ${how} at ${new Date(schedule.startsAt).toISOString()}${announced}`)
-  }
-  if (schedule.endsAt !== null) {
-    lines.push(`Back ONLINE by itself at: ${new Date(schedule.endsAt).toISOString()}`)
-  }
-  return lines
 }

@@ -7,7 +7,7 @@
  * file that was distributed with this source code.
  */
 
-import type { Census } from './types.ts'
+import type { Census, MaintenanceSchedule } from './types.ts'
 
 function plural(count: number, word: string) {
   return `${count} ${word}${count === 1 ? '' : 's'}`
@@ -21,4 +21,25 @@ export function describeCensus(census: Census) {
     ? `${census.activeSessions.toLocaleString('en-US')}+ active sessions`
     : plural(census.activeSessions, 'active session')
   return `${sessions}, ${plural(census.runningTasks, 'running task')}`
+}
+
+/**
+ * The lines of a scheduled window: when it starts (and is announced),
+ * when it ends by itself. Shared by offline:on and offline:status
+ */
+export function describeSchedule(schedule: MaintenanceSchedule | null) {
+  if (!schedule) return []
+  const lines: string[] = []
+  if (schedule.startsAt !== null) {
+    const how = schedule.readOnly ? 'READ-ONLY' : schedule.force ? 'OFFLINE' : 'drain'
+    const announced =
+      schedule.announceAt === null
+        ? ''
+        : `, announced from ${new Date(schedule.announceAt).toISOString()}`
+    lines.push(`Scheduled: ${how} at ${new Date(schedule.startsAt).toISOString()}${announced}`)
+  }
+  if (schedule.endsAt !== null) {
+    lines.push(`Back ONLINE by itself at: ${new Date(schedule.endsAt).toISOString()}`)
+  }
+  return lines
 }

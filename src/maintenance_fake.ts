@@ -10,6 +10,7 @@
 import { AssertionError } from 'node:assert'
 import type { MaintenanceManager } from './maintenance_manager.ts'
 import type { MemoryStore } from './stores/memory.ts'
+import { statusLabel } from './state.ts'
 import type { ActivateOptions, MaintenanceStatus } from './types.ts'
 
 /**
@@ -87,11 +88,11 @@ export class MaintenanceFake {
   }
 
   assertStatus(expected: FakeStatus) {
-    const state = this.manager.state
-    const actual = state.status === 'offline' && state.readOnly ? 'read-only' : state.status
+    const label = statusLabel(this.manager.state)
+    const actual = label.toLowerCase() as FakeStatus
     if (actual !== expected) {
       throw new AssertionError({
-        message: `Expected the site to be ${expected.toUpperCase()}, it is ${actual.toUpperCase()}`,
+        message: `Expected the site to be ${expected.toUpperCase()}, it is ${label}`,
         actual,
         expected,
         operator: 'strictEqual',

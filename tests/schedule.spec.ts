@@ -237,8 +237,9 @@ test.group('Scheduled windows | in the booted app', () => {
       '--message=Moving to a new database',
     ])
     assert.equal(schedule.code, 0, schedule.stderr)
-    assert.include(schedule.stdout, 'Maintenance scheduled at')
-    assert.include(schedule.stdout, 'comes back ONLINE by itself at')
+    assert.include(schedule.stdout, 'Maintenance scheduled')
+    assert.match(schedule.stdout, /Scheduled: drain at \d{4}-\d\d-\d\dT[\d:.]+Z, announced from /)
+    assert.include(schedule.stdout, 'Back ONLINE by itself at: ')
 
     const status = await app.ace(['offline:status', '--json'])
     assert.equal(JSON.parse(status.stdout.trim().split('\n').at(-1)!).status, 'online')
