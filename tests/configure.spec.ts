@@ -20,7 +20,7 @@ import { configProvider } from '@adonisjs/core'
 import { AceFactory } from '@adonisjs/core/factories'
 import { AppFactory } from '@adonisjs/core/factories/app'
 import Configure from '@adonisjs/core/commands/configure'
-import { createDatabase } from './helpers.ts'
+import { createDatabase, outputOf } from './helpers.ts'
 import { initialState } from '../src/state.ts'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { MaintenanceStoreFactory } from '../src/types.ts'
@@ -147,11 +147,7 @@ async function spawnConfigure(fs: FileSystem, args: string[]) {
       stdio: ['ignore', 'pipe', 'pipe'],
     }
   )
-  let output = ''
-  child.stdout.on('data', (chunk) => (output += chunk))
-  child.stderr.on('data', (chunk) => (output += chunk))
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  return { code, output }
+  return outputOf(child)
 }
 
 /**
@@ -173,11 +169,7 @@ async function validateEnv(fs: FileSystem) {
       stdio: ['ignore', 'pipe', 'pipe'],
     }
   )
-  let output = ''
-  child.stdout.on('data', (chunk) => (output += chunk))
-  child.stderr.on('data', (chunk) => (output += chunk))
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  return { code, output }
+  return outputOf(child)
 }
 
 /**

@@ -7,6 +7,7 @@
  * file that was distributed with this source code.
  */
 
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -219,4 +220,17 @@ export async function createApp(config: Record<string, unknown>) {
   const app = await bootApp({ config, coreProviders: false })
   getActiveTest()?.cleanup(() => app.terminate())
   return app
+}
+
+/**
+ * The exit code of a child process and everything it wrote, stdout and
+ * stderr interleaved as they came
+ */
+export function outputOf(child: ChildProcess) {
+  let output = ''
+  child.stdout?.on('data', (chunk) => (output += chunk))
+  child.stderr?.on('data', (chunk) => (output += chunk))
+  return new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, output }))
+  )
 }

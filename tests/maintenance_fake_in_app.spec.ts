@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { test } from '@japa/runner'
 import { FIXTURE_ROOT, createFixtureApp } from './fixture_app.ts'
 import { freePort } from './free_port.ts'
+import { outputOf } from './helpers.ts'
 
 /**
  * The fixture app's own Japa suite (tests/fixtures/app/app_tests), run as
@@ -38,10 +39,7 @@ test.group('maintenance.fake() in an app test suite', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       }
     )
-    let output = ''
-    child.stdout.on('data', (chunk) => (output += chunk))
-    child.stderr.on('data', (chunk) => (output += chunk))
-    const code = await new Promise((resolve) => child.on('close', resolve))
+    const { code, output } = await outputOf(child)
 
     assert.equal(code, 0, output)
     assert.match(output, /Tests\s+3 passed \(3\)/, output)

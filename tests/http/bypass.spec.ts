@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
 import { FIXTURE_ROOT, type FixtureApp } from '../fixture_app.ts'
 import { Client, bootSite, login, waitFor, waitForLockFile, waitForStatus } from './helpers.ts'
+import { outputOf } from '../helpers.ts'
 
 /**
  * The app trusts one proxy (127.0.0.1) for X-Forwarded-For, and lets
@@ -23,22 +24,17 @@ import { Client, bootSite, login, waitFor, waitForLockFile, waitForStatus } from
  * secret in
  */
 function aceWithStdin(app: FixtureApp, args: string[], input: string) {
-  return new Promise<{ code: number | null; output: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import=@poppinss/ts-exec', join(FIXTURE_ROOT, 'bin/console.ts'), ...args],
-      {
-        cwd: fileURLToPath(new URL('../../', import.meta.url)),
-        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...app.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      }
-    )
-    let output = ''
-    child.stdout.on('data', (chunk) => (output += chunk))
-    child.stderr.on('data', (chunk) => (output += chunk))
-    child.on('close', (code) => resolve({ code, output }))
-    child.stdin.end(input)
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import=@poppinss/ts-exec', join(FIXTURE_ROOT, 'bin/console.ts'), ...args],
+    {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...app.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    }
+  )
+  child.stdin.end(input)
+  return outputOf(child)
 }
 
 const SITE_ENV = { TRUST_PROXY: '127.0.0.1', MAINTENANCE_ALLOWED_PATHS: '/health' }
