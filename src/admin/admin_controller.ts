@@ -205,7 +205,7 @@ function describeOutcome({ changed, state, census }: TransitionResult) {
   if (!changed) return `Nothing to do: the site is already ${label}.`
   const counted = census ? ` (${describeCensus(census)})` : ''
   if (state.status === 'pending') {
-    return `The site is PENDING${counted}: OFFLINE once the drain ends, at the latest ${new Date(state.deadline!).toISOString()}.`
+    return `The site is PENDING${counted}: OFFLINE once they are done, or at the drain deadline.`
   }
   return `The site is ${label}${counted}.`
 }

@@ -115,7 +115,7 @@ test.group('HTTP | admin page', () => {
     assert.equal(afterPending.headers['x-maintenance'], 'pending; via=session')
     assert.include(
       afterPending.body,
-      'role="status">The site is PENDING (1 active session, 0 running tasks): OFFLINE once the drain ends, at the latest '
+      'role="status">The site is PENDING (1 active session, 0 running tasks): OFFLINE once they are done, or at the drain deadline.'
     )
     assert.include(afterPending.body, 'pill--pending">PENDING<')
     assert.include(afterPending.body, 'Drain deadline')
