@@ -13,7 +13,7 @@ import debug from './debug.ts'
 import { CENSUS_CAP } from './defaults.ts'
 import * as errors from './errors.ts'
 import { MaintenancePage } from './maintenance_page.ts'
-import { initialState, statusLabel } from './state.ts'
+import { historyAfter, initialState, statusLabel } from './state.ts'
 import { HostMirror } from './host_mirror.ts'
 import { sessionKey } from './request_path/session_key.ts'
 import { StateSync } from './state_sync.ts'
@@ -330,6 +330,8 @@ export class MaintenanceManager {
         return { changed: false, state: current }
       }
       next.revision = current.revision + 1
+      const history = historyAfter(current, next)
+      if (history) next.history = history
       const written = corrupt
         ? await this.store.replaceCorrupt!(next, corrupt.record)
         : await this.store.compareAndSet(next, current.revision)

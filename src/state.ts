@@ -8,7 +8,7 @@
  */
 
 import * as errors from './errors.ts'
-import type { MaintenanceState } from './types.ts'
+import type { MaintenanceState, MaintenanceTransition } from './types.ts'
 
 const STATUSES = new Set(['online', 'pending', 'offline'])
 
@@ -81,7 +81,49 @@ function checkState(value: any): string | null {
     const problem = checkSchedule(value.schedule)
     if (problem) return `invalid schedule (${problem})`
   }
+  if (value.history !== undefined && !isHistory(value.history)) return 'invalid history'
   return null
+}
+
+function isHistory(history: any): boolean {
+  return (
+    Array.isArray(history) &&
+    history.every(
+      (entry) =>
+        entry !== null &&
+        typeof entry === 'object' &&
+        typeof entry.from === 'string' &&
+        typeof entry.to === 'string' &&
+        Number.isFinite(entry.at) &&
+        (entry.by === null || typeof entry.by === 'string')
+    )
+  )
+}
+
+/**
+ * How many transitions the state record keeps
+ */
+export const HISTORY_LENGTH = 20
+
+/**
+ * The history `next` carries: `current`'s, plus an entry when the status
+ * changes. A drain that ends keeps the requester of PENDING, so its entry
+ * says why it ended instead.
+ */
+export function historyAfter(
+  current: MaintenanceState,
+  next: MaintenanceState
+): MaintenanceTransition[] | undefined {
+  const from = statusLabel(current)
+  const to = statusLabel(next)
+  if (from === to) return current.history
+  const drained = current.status === 'pending' && to === 'OFFLINE' && !next.forced
+  const by = drained
+    ? next.since >= (current.deadline ?? Infinity)
+      ? 'drain deadline passed'
+      : 'drain finished'
+    : next.requestedBy
+  return [...(current.history ?? []), { from, to, at: next.since, by }].slice(-HISTORY_LENGTH)
 }
 
 function isMessages(messages: any): boolean {

@@ -84,6 +84,23 @@ export interface MaintenanceState {
    * Null when none; missing in records written before it existed.
    */
   schedule: MaintenanceSchedule | null
+  /**
+   * The last transitions, oldest first (at most 20), for the admin page.
+   * Missing in records written before it existed.
+   */
+  history?: MaintenanceTransition[]
+}
+
+/**
+ * One change of status: ONLINE, PENDING, OFFLINE or READ-ONLY (as
+ * `statusLabel` names them), when (epoch milliseconds) and by whom
+ * (`requestedBy`, or why the drain ended)
+ */
+export interface MaintenanceTransition {
+  from: string
+  to: string
+  at: number
+  by: string | null
 }
 
 /**

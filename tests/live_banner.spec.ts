@@ -7,46 +7,23 @@
  * file that was distributed with this source code.
  */
 
-import { mkdir, stat } from 'node:fs/promises'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { MAX_PNG_BYTES, launchChromium, screenshot } from './chromium.ts'
 import { bootSite, login, waitFor } from './http/helpers.ts'
 
 /**
- * Committed next to the other screenshots (tests/screenshots.spec.ts).
+ * The screenshots are committed next to the others (tests/chromium.ts).
  * The countdown is real time here, so the bytes change from run to run.
  */
-const SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url))
 const STATUS = '/__maintenance/status'
-const MAX_PNG_BYTES = 200 * 1024
 const TYPED = 'Half a page of notes typed before the site went down.'
-
-async function screenshot(page: Page, name: string) {
-  const path = join(SCREENSHOTS, name)
-  await page.screenshot({ path, animations: 'disabled', caret: 'hide' })
-  const { size } = await stat(path)
-  return size
-}
 
 test.group('Live banner | headless Chromium', (group) => {
   let browser: Browser
 
   group.setup(async () => {
-    await mkdir(SCREENSHOTS, { recursive: true })
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium()
     return () => browser?.close()
   })
 

@@ -118,6 +118,57 @@ test.group('MaintenanceManager | transitions', () => {
     assert.isFalse(again.changed)
   })
 
+  test('the state record keeps the last 20 transitions: who, when, and why a drain ended', async ({
+    assert,
+  }) => {
+    const [store] = await createStores('file')
+    const manager = await createManager(store)
+    await store.touchSession('s1', 1, Date.now() + 60_000)
+    await manager.activate({ requestedBy: 'ada' })
+    await manager.activate({ requestedBy: 'ada', message: 'no-op while PENDING' })
+    await store.dropSession('s1')
+    await manager.settle()
+    await manager.activate({ readOnly: true, requestedBy: 'bob' })
+    const { state } = await manager.deactivate({ requestedBy: 'carol' })
+    assert.deepEqual(
+      state.history!.map(({ from, to, by }) => `${from} → ${to} by ${by}`),
+      [
+        'ONLINE → PENDING by ada',
+        'PENDING → OFFLINE by drain finished',
+        'OFFLINE → READ-ONLY by bob',
+        'READ-ONLY → ONLINE by carol',
+      ]
+    )
+    assert.equal(state.history!.at(-1)!.at, state.since)
+    assert.deepEqual((await store.read())!.history, state.history, 'stored with the state')
+
+    for (let round = 0; round < 12; round++) {
+      await manager.activate({ force: true, requestedBy: `round ${round}` })
+      await manager.deactivate({ requestedBy: `round ${round}` })
+    }
+    const history = manager.state.history!
+    assert.lengthOf(history, 20)
+    assert.deepEqual(history.at(-1), {
+      from: 'OFFLINE',
+      to: 'ONLINE',
+      at: manager.state.since,
+      by: 'round 11',
+    })
+    assert.equal(history[0].by, 'round 2', 'the oldest ones are dropped')
+  })
+
+  test('a record without history still reads; a malformed history is a corrupt record', async ({
+    assert,
+  }) => {
+    const { parseState } = await import('../src/state.ts')
+    const old = { status: 'offline', revision: 3, since: 1, deadline: null }
+    assert.isUndefined(parseState(JSON.stringify(old), 'old').history)
+    assert.throws(
+      () => parseState(JSON.stringify({ ...old, history: [{ from: 'ONLINE' }] }), 'bad'),
+      /invalid history/
+    )
+  })
+
   test('the secret is stored as a hash only', async ({ assert }) => {
     const [store] = await createStores('file')
     const manager = await createManager(store)

@@ -52,6 +52,7 @@ test.group('README', () => {
           source
             .replaceAll(`from 'site-maintenance'`, `from '../../index.ts'`)
             .replaceAll(`from 'site-maintenance/services/main'`, `from '../../services/main.ts'`)
+            .replaceAll(`from 'site-maintenance/admin'`, `from '../../src/admin/main.ts'`)
             .replaceAll(`from '#start/env'`, `from './env.ts'`) + '\nexport {}\n'
         )
         return file

@@ -8,18 +8,18 @@
  */
 
 import { createServer, type Server } from 'node:http'
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
 import edge from 'edge.js'
-import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core'
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core'
 import { stubsRoot } from '../index.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { defaultPage, type PageData } from '../src/maintenance_page.ts'
 import { edgeRenderer } from '../src/plugins/edge.ts'
+import { MAX_PNG_BYTES, launchChromium, screenshot } from './chromium.ts'
 import { bootEdgeApp } from './helpers.ts'
 import { defaults } from '../src/defaults.ts'
 
@@ -28,11 +28,9 @@ import { defaults } from '../src/defaults.ts'
  * fixed browser time so that a run without visual change rewrites the
  * same bytes
  */
-const SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url))
 const FIXED_NOW = Date.parse('2026-03-02T13:45:00Z')
 const DRAIN = 14 * 60_000 + 32_000
 const MESSAGE = 'We are upgrading the database to make the site faster.'
-const MAX_PNG_BYTES = 200 * 1024
 
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1200, height: 720 } }
 const MOBILE: BrowserContextOptions = {
@@ -98,7 +96,6 @@ test.group('Screenshots', (group) => {
 
   group.setup(async () => {
     const root = await mkdtemp(join(tmpdir(), 'site-maintenance-screens-'))
-    await mkdir(SCREENSHOTS, { recursive: true })
 
     const booted = await bootEdgeApp({ root, stateDirectory: join(root, 'state') })
     const { app } = booted
@@ -128,18 +125,7 @@ test.group('Screenshots', (group) => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    })
+    browser = await launchChromium()
 
     return async () => {
       await browser?.close()
@@ -184,13 +170,6 @@ test.group('Screenshots', (group) => {
     const response = await page.goto(url, { waitUntil: 'load' })
     if (response?.status() !== 200) throw new Error(`${url} answered ${response?.status()}`)
     return { page, url, requests, errors }
-  }
-
-  async function screenshot(page: Page, name: string) {
-    const path = join(SCREENSHOTS, name)
-    await page.screenshot({ path, animations: 'disabled', caret: 'hide' })
-    const { size } = await stat(path)
-    return size
   }
 
   async function goPending() {

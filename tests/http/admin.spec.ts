@@ -1,0 +1,299 @@
+/*
+ * site-maintenance
+ *
+ * (c) site-maintenance contributors
+ *
+ * For the full copyright and license information, please view the LICENSE
+ * file that was distributed with this source code.
+ */
+
+import { existsSync } from 'node:fs'
+import { test } from '@japa/runner'
+import type { FixtureApp } from '../fixture_app.ts'
+import { Client, OTHER_USER, bootSite, login, waitFor } from './helpers.ts'
+
+/**
+ * The fixture mounts the page at /admin/maintenance behind its own
+ * middleware: logged-in admins only (ada; bob is not one)
+ */
+const PAGE = '/admin/maintenance'
+const ROLE_ENV = { MAINTENANCE_BYPASS_ALLOW: 'admin' }
+
+/**
+ * The page, and the hidden fields of its form
+ */
+async function openPage(client: Client) {
+  const page = await client.get(PAGE)
+  const fields: Record<string, string> = {}
+  for (const [, name, value] of page.body.matchAll(
+    /<input type="hidden" name="([^"]+)" value="([^"]*)">/g
+  )) {
+    fields[name] = value
+  }
+  return { page, fields }
+}
+
+/**
+ * Press a button: post the form's fields (and `extra`) to its action
+ */
+async function press(client: Client, action: string, extra: Record<string, string> = {}) {
+  const { fields } = await openPage(client)
+  return client.request('POST', `${PAGE}/${action}`, { form: { ...fields, ...extra } })
+}
+
+/**
+ * The status of a press
+ */
+async function pressed(client: Client, action: string, extra: Record<string, string> = {}) {
+  const response = await press(client, action, extra)
+  return response.status
+}
+
+/**
+ * The page's HTML
+ */
+async function bodyOf(client: Client) {
+  const response = await client.get(PAGE)
+  return response.body
+}
+
+/**
+ * The state record in the store (written once a button changed something)
+ */
+async function stored(app: FixtureApp) {
+  const state = await app.store.read()
+  if (!state) throw new Error('no state record written')
+  return state
+}
+
+async function storedStatus(app: FixtureApp) {
+  const state = await stored(app)
+  return state.status
+}
+
+async function sessions(app: FixtureApp) {
+  return app.store.countSessions(Date.now())
+}
+
+test.group('HTTP | admin page', () => {
+  test('shows state and census; each button changes the state, recorded and logged with the user', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', ROLE_ENV)
+    const { client: ada } = await login(server)
+
+    /**
+     * ONLINE, with ada's own session in the census
+     */
+    await waitFor('ada in the census', async () => (await sessions(app)) === 1)
+    const { page, fields } = await openPage(ada)
+    assert.equal(page.status, 200)
+    assert.include(page.headers['content-type'], 'text/html')
+    assert.equal(page.headers['cache-control'], 'no-store')
+    assert.include(page.headers['content-security-policy'], "default-src 'none'")
+    assert.include(page.body, '<strong class="pill pill--online">ONLINE</strong>')
+    assert.include(page.body, '1 active session, 0 running tasks')
+    assert.include(page.body, 'No scheduled window.')
+    assert.include(page.body, 'No transition recorded yet.')
+    assert.notInclude(page.body, 'No role bypass is configured')
+    assert.notInclude(page.body, '<link', 'self-contained')
+    assert.notInclude(page.body, '<script', 'no script')
+    assert.match(fields._maintenance_token, /^[\w-]{43}$/)
+    assert.notProperty(fields, '_csrf', 'no shield on this stack')
+
+    /**
+     * PENDING, with a message: ada's session holds the drain
+     */
+    const pending = await press(ada, 'pending', { message: '  New database tonight  ' })
+    assert.equal(pending.status, 303)
+    assert.equal(pending.headers.location, PAGE)
+    let state = await stored(app)
+    assert.equal(state.status, 'pending')
+    assert.equal(state.message, 'New database tonight')
+    assert.equal(state.requestedBy, 'ada@example.com via admin page')
+    const afterPending = await ada.get(PAGE)
+    assert.equal(afterPending.headers['x-maintenance'], 'pending; via=session')
+    assert.include(
+      afterPending.body,
+      'role="status">The site is PENDING (1 active session, 0 running tasks): OFFLINE once they are done, or at the drain deadline.'
+    )
+    assert.include(afterPending.body, 'pill--pending">PENDING<')
+    assert.include(afterPending.body, 'Drain deadline')
+    assert.include(afterPending.body, 'New database tonight')
+    assert.include(
+      afterPending.body,
+      'ONLINE → <strong>PENDING</strong></td><td>ada@example.com via admin page'
+    )
+    assert.notInclude(await bodyOf(ada), 'role="status"', 'the notice shows once')
+
+    /**
+     * READ-ONLY, then OFFLINE: writes and the whole site are refused, the
+     * admin passes by role and keeps the page
+     */
+    assert.equal(await pressed(ada, 'read-only'), 303)
+    state = await stored(app)
+    assert.isTrue(state.readOnly)
+    const offline = await press(ada, 'offline')
+    assert.equal(offline.status, 303)
+    assert.equal(offline.headers['x-maintenance'], 'offline; via=role')
+    state = await stored(app)
+    assert.equal(state.status, 'offline')
+    assert.isFalse(state.readOnly)
+    assert.equal(state.message, 'New database tonight', 'kept from the drain')
+    assert.isTrue(existsSync(app.lockFile))
+    const afterOffline = await ada.get(PAGE)
+    assert.equal(afterOffline.status, 200)
+    assert.equal(afterOffline.headers['x-maintenance'], 'offline; via=role')
+    assert.include(afterOffline.body, 'pill--offline">OFFLINE<')
+    assert.include(afterOffline.body, 'disabled>OFFLINE now</button>', 'no-op buttons are disabled')
+
+    /**
+     * Others get the maintenance answer before the app's middleware runs
+     */
+    const { client: bob } = await login(server, undefined, OTHER_USER)
+    assert.equal(await bob.status(PAGE), 503)
+    assert.equal(await new Client(server).status(PAGE), 503)
+
+    /**
+     * ONLINE again; the history lists all four, newest first
+     */
+    const online = await press(ada, 'online')
+    assert.equal(online.status, 303)
+    state = await stored(app)
+    assert.equal(state.status, 'online')
+    assert.isFalse(existsSync(app.lockFile))
+    assert.deepEqual(
+      state.history!.map(({ from, to, by }) => `${from} → ${to} by ${by}`),
+      [
+        'ONLINE → PENDING by ada@example.com via admin page',
+        'PENDING → READ-ONLY by ada@example.com via admin page',
+        'READ-ONLY → OFFLINE by ada@example.com via admin page',
+        'OFFLINE → ONLINE by ada@example.com via admin page',
+      ]
+    )
+    const last = await ada.get(PAGE)
+    assert.include(last.body, 'The site is ONLINE.')
+    const rows = [...last.body.matchAll(/<td>(\w+(?:-\w+)?) → <strong>([\w-]+)<\/strong>/g)]
+    assert.deepEqual(
+      rows.map(([, from, to]) => `${from}→${to}`),
+      ['OFFLINE→ONLINE', 'READ-ONLY→OFFLINE', 'PENDING→READ-ONLY', 'ONLINE→PENDING']
+    )
+
+    /**
+     * A button that changes nothing says so; every action is in the log
+     */
+    assert.equal(await pressed(ada, 'online'), 303)
+    assert.include(await bodyOf(ada), 'Nothing to do: the site is already ONLINE.')
+    const output = server.output()
+    for (const action of ['pending', 'read-only', 'offline', 'online']) {
+      assert.include(output, `site-maintenance: admin page: ada@example.com asked for ${action}: `)
+    }
+    assert.include(output, 'site-maintenance: OFFLINE → ONLINE by ada@example.com via admin page')
+  })
+
+  test("a POST without the form token, or with another session's, is refused and changes nothing", async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', ROLE_ENV)
+    const { client: ada } = await login(server)
+    const { client: otherTab } = await login(server)
+    const { fields } = await openPage(ada)
+    await openPage(otherTab)
+
+    const none = await ada.request('POST', `${PAGE}/offline`, { form: { message: 'x' } })
+    assert.equal(none.status, 403)
+    assert.include(none.body, 'Invalid or missing form token')
+    const foreign = await otherTab.request('POST', `${PAGE}/offline`, { form: fields })
+    assert.equal(foreign.status, 403)
+    const wrong = await ada.request('POST', `${PAGE}/offline`, {
+      form: { _maintenance_token: fields._maintenance_token.slice(0, -1) + 'A' },
+    })
+    assert.equal(wrong.status, 403)
+    assert.isNull(await app.store.read(), 'nothing was written')
+    assert.include(server.output(), 'refused \\"offline\\" without a valid form token')
+
+    /**
+     * The token of the session's own page is accepted
+     */
+    const accepted = await ada.request('POST', `${PAGE}/offline`, { form: fields })
+    assert.equal(accepted.status, 303)
+    assert.equal(await storedStatus(app), 'offline')
+  })
+
+  test("the app's middleware refuses visitors and non-admins while ONLINE", async ({ assert }) => {
+    const { app, server } = await bootSite('file', ROLE_ENV)
+    const anonymous = new Client(server)
+    const { client: bob } = await login(server, undefined, OTHER_USER)
+
+    const visitor = await anonymous.get(PAGE)
+    assert.equal(visitor.status, 401)
+    assert.notInclude(visitor.body, 'Site maintenance')
+    const anonymousPost = await anonymous.request('POST', `${PAGE}/offline`)
+    assert.equal(anonymousPost.status, 401)
+    assert.equal(await bob.status(PAGE), 403)
+    const bobPost = await bob.request('POST', `${PAGE}/offline`)
+    assert.equal(bobPost.status, 403)
+    assert.isNull(await app.store.read())
+  })
+
+  test('without a role bypass the gate keeps the page shut while OFFLINE; bypass.routes can open it', async ({
+    assert,
+  }) => {
+    /**
+     * No bypass at all: the page warns, and once OFFLINE it is out of
+     * reach like the rest of the site (offline:off brings it back)
+     */
+    const shut = await bootSite('file')
+    const { client: ada } = await login(shut.server)
+    const { page } = await openPage(ada)
+    assert.include(page.body, 'No role bypass is configured')
+    assert.equal(await pressed(ada, 'offline'), 303)
+    assert.equal(await ada.status(PAGE), 503)
+    await shut.server.stop()
+
+    /**
+     * The page's routes listed by name in `bypass.routes`: open to
+     * everyone the app's middleware lets in, which is then the only gate
+     */
+    const open = await bootSite('file', {
+      MAINTENANCE_BYPASS_ROUTES: 'maintenance_admin.show,maintenance_admin.online',
+    })
+    const { client: admin } = await login(open.server)
+    const { client: bob } = await login(open.server, undefined, OTHER_USER)
+    assert.equal(await pressed(admin, 'offline'), 303)
+    const reached = await admin.get(PAGE)
+    assert.equal(reached.status, 200)
+    assert.equal(reached.headers['x-maintenance'], 'offline; via=route')
+    assert.equal(await bob.status(PAGE), 403)
+    assert.equal(await new Client(open.server).status(PAGE), 401)
+    assert.equal(await pressed(admin, 'read-only'), 503, 'a route not listed stays shut')
+    assert.equal(await pressed(admin, 'online'), 303)
+    assert.equal(await storedStatus(open.app), 'online')
+  })
+
+  test('with @adonisjs/shield (the starter kit stack) the form carries its token, which shield checks', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', { FIXTURE_STACK: 'kit' })
+    const ada = new Client(server)
+    const loggedIn = await ada.get('/login?id=1')
+    assert.equal(loggedIn.body, 'logged in')
+
+    const { page, fields } = await openPage(ada)
+    assert.equal(page.status, 200)
+    assert.isString(fields._csrf, "shield's token")
+    assert.isString(fields._maintenance_token)
+
+    const withoutShield = { ...fields }
+    delete withoutShield._csrf
+    const refused = await ada.request('POST', `${PAGE}/pending`, { form: withoutShield })
+    assert.equal(refused.status, 403)
+    assert.equal(refused.body, 'Invalid or expired CSRF token')
+    assert.isNull(await app.store.read(), 'refused by shield')
+
+    assert.equal(await pressed(ada, 'pending'), 303)
+    assert.equal(await storedStatus(app), 'pending')
+    assert.equal(await pressed(ada, 'online'), 303)
+    assert.equal(await storedStatus(app), 'online')
+  })
+})
