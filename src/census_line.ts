@@ -25,21 +25,23 @@ export function describeCensus(census: Census) {
 
 /**
  * The lines of a scheduled window: when it starts (and is announced),
- * when it ends by itself. Shared by offline:on and offline:status
+ * when it ends by itself. Shared by offline:on, offline:status and the
+ * admin page, which writes the times its own way (`time`).
  */
-export function describeSchedule(schedule: MaintenanceSchedule | null) {
+export function describeSchedule(
+  schedule: MaintenanceSchedule | null,
+  time: (at: number) => string = (at) => new Date(at).toISOString()
+) {
   if (!schedule) return []
   const lines: string[] = []
   if (schedule.startsAt !== null) {
     const how = schedule.readOnly ? 'READ-ONLY' : schedule.force ? 'OFFLINE' : 'drain'
     const announced =
-      schedule.announceAt === null
-        ? ''
-        : `, announced from ${new Date(schedule.announceAt).toISOString()}`
-    lines.push(`Scheduled: ${how} at ${new Date(schedule.startsAt).toISOString()}${announced}`)
+      schedule.announceAt === null ? '' : `, announced from ${time(schedule.announceAt)}`
+    lines.push(`Scheduled: ${how} at ${time(schedule.startsAt)}${announced}`)
   }
   if (schedule.endsAt !== null) {
-    lines.push(`Back ONLINE by itself at: ${new Date(schedule.endsAt).toISOString()}`)
+    lines.push(`Back ONLINE by itself at: ${time(schedule.endsAt)}`)
   }
   return lines
 }

@@ -7,7 +7,7 @@
  * file that was distributed with this source code.
  */
 
-import { describeCensus } from '../census_line.ts'
+import { describeCensus, describeSchedule } from '../census_line.ts'
 import { escapeHtml } from '../maintenance_page.ts'
 import { statusLabel } from '../state.ts'
 import type { Census, MaintenanceSchedule, MaintenanceState } from '../types.ts'
@@ -89,16 +89,9 @@ export function isNoOp(action: AdminAction, state: MaintenanceState) {
   }
 }
 
-function describeSchedule(schedule: MaintenanceSchedule | null) {
+function scheduleList(schedule: MaintenanceSchedule | null) {
   if (!schedule) return '<p class="muted">No scheduled window.</p>'
-  const lines: string[] = []
-  if (schedule.startsAt !== null) {
-    const how = schedule.readOnly ? 'READ-ONLY' : schedule.force ? 'OFFLINE' : 'drain'
-    const announced =
-      schedule.announceAt === null ? '' : `, announced from ${time(schedule.announceAt)}`
-    lines.push(`Starts (${how}) at ${time(schedule.startsAt)}${announced}`)
-  }
-  if (schedule.endsAt !== null) lines.push(`Back ONLINE by itself at ${time(schedule.endsAt)}`)
+  const lines = describeSchedule(schedule, time)
   return `<ul>${lines.map((line) => `<li>${line}</li>`).join('')}</ul>`
 }
 
@@ -209,7 +202,7 @@ input[name=message]{width:100%;padding:.5rem .6rem;font:inherit;color:inherit;ba
 <h1>Site maintenance</h1>
 ${notice}${error}
 <section aria-labelledby="state"><h2 id="state">State</h2>${describeState(data)}</section>
-<section aria-labelledby="schedule"><h2 id="schedule">Schedule</h2>${describeSchedule(data.state.schedule)}</section>
+<section aria-labelledby="schedule"><h2 id="schedule">Schedule</h2>${scheduleList(data.state.schedule)}</section>
 <section aria-labelledby="change"><h2 id="change">Change</h2>${form(data)}</section>
 <section aria-labelledby="transitions"><h2 id="transitions">Recent transitions</h2>${describeHistory(data.state)}</section>
 </main>
