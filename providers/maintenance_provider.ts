@@ -50,6 +50,16 @@ export default class MaintenanceProvider {
         const { edgeRenderer } = await import('../src/plugins/edge.ts')
         this.#manager.page.useRenderer(await edgeRenderer(config.view))
       }
+      /**
+       * With @adonisjs/i18n, visitors get the app's languages and its
+       * `maintenance.*` wording; the page is still rendered once per state
+       * and locale
+       */
+      if (this.app.container.hasBinding('i18n')) {
+        const { catalogFromI18n } = await import('../src/i18n/app_i18n.ts')
+        const i18n = await resolver.make('i18n' as any)
+        this.#manager.page.useCatalog(await catalogFromI18n(i18n))
+      }
       return this.#manager
     })
 
