@@ -50,6 +50,16 @@ export default class MaintenanceProvider {
         const { edgeRenderer } = await import('../src/plugins/edge.ts')
         this.#manager.page.useRenderer(await edgeRenderer(config.view))
       }
+      /**
+       * With @adonisjs/i18n, visitors get the app's languages and its
+       * `maintenance.*` wording; the page is still rendered once per state
+       * and locale
+       */
+      if (this.app.container.hasBinding('i18n')) {
+        const { catalogFromI18n } = await import('../src/i18n/app_i18n.ts')
+        const i18n = await resolver.make('i18n' as any)
+        this.#manager.page.useCatalog(await catalogFromI18n(i18n))
+      }
       return this.#manager
     })
 
@@ -88,6 +98,33 @@ export default class MaintenanceProvider {
       const { default: edge } = await import('edge.js')
       const { edgePluginMaintenance } = await import('../src/plugins/edge.ts')
       edge.use(edgePluginMaintenance(await this.app.container.make('maintenance.manager')))
+    }
+    await this.#holdBackgroundWork()
+  }
+
+  /**
+   * Background work holds still while the site is PENDING or OFFLINE:
+   * commands marked `static maintenance = 'hold'` on the app's Ace kernel,
+   * and adonisjs-scheduler's schedules when the app resolves its scheduler
+   * (a hook on a name, so nothing is imported when the app has none)
+   */
+  async #holdBackgroundWork() {
+    const manager = () => this.app.container.make('maintenance.manager')
+    const container = this.app.container as unknown as {
+      resolving(binding: string, callback: (value: any) => unknown): void
+    }
+    container.resolving('scheduler', async (scheduler) => {
+      const { holdScheduler } = await import('../src/background/scheduler_hold.ts')
+      const { MaintenanceHold } = await import('../src/background/maintenance_hold.ts')
+      const logger = await this.app.container.make('logger')
+      holdScheduler(this.app, scheduler, new MaintenanceHold(await manager(), logger))
+    })
+
+    const { holdMarkedCommands } = await import('../src/background/command_hold.ts')
+    if (this.app.getEnvironment() === 'console') {
+      holdMarkedCommands(await this.app.container.make('ace'), manager)
+    } else {
+      this.app.container.resolving('ace', (kernel) => holdMarkedCommands(kernel, manager))
     }
   }
 

@@ -9,8 +9,8 @@
 
 import debug from './debug.ts'
 import { defaults } from './defaults.ts'
-import { DEFAULT_LOCALE, SHIPPED_TEXTS, textsOf } from './i18n/messages.ts'
-import { LocaleNegotiator } from './i18n/negotiate.ts'
+import { VisitorCatalog } from './i18n/catalog.ts'
+import { DEFAULT_LOCALE, SHIPPED_TEXTS, textsOf, type VisitorTexts } from './i18n/messages.ts'
 import type { MaintenanceState, ResolvedMaintenanceConfig } from './types.ts'
 
 /**
@@ -68,7 +68,7 @@ export type PageRenderer = (data: PageData) => Promise<string | null>
  */
 export class MaintenancePage {
   #html: { revision: number; html: string } | null = null
-  #negotiator = new LocaleNegotiator(Object.keys(SHIPPED_TEXTS), DEFAULT_LOCALE)
+  #catalog = new VisitorCatalog()
   /**
    * The bodies per locale of one state revision, filled on first use of
    * a locale and dropped when the state changes. Bounded by the
@@ -96,30 +96,45 @@ export class MaintenancePage {
    * ship get the English texts unless `offline:on --message-in` gives one.
    */
   useLocales(locales: readonly string[], defaultLocale: string) {
-    this.#negotiator = new LocaleNegotiator(locales, defaultLocale)
+    this.useCatalog(new VisitorCatalog(locales, defaultLocale))
+  }
+
+  /**
+   * Answer in the catalog's locales with its texts (the app's
+   * translations, see src/i18n/app_i18n.ts)
+   */
+  useCatalog(catalog: VisitorCatalog) {
+    this.#catalog = catalog
     this.#html = null
     this.#localized = null
+  }
+
+  /**
+   * The visitor-facing texts of a locale (merged once, then kept)
+   */
+  texts(locale: string = this.defaultLocale): VisitorTexts {
+    return this.#catalog.texts(locale)
   }
 
   /**
    * The locale every visitor gets unless their Accept-Language picks another
    */
   get defaultLocale() {
-    return this.#negotiator.fallback
+    return this.#catalog.defaultLocale
   }
 
   /**
    * The locale of a request from its Accept-Language header
    */
   negotiate(acceptLanguage: string | string[] | undefined): string {
-    return this.#negotiator.negotiate(acceptLanguage)
+    return this.#catalog.negotiator.negotiate(acceptLanguage)
   }
 
   data(state: MaintenanceState, locale: string = this.defaultLocale): PageData {
     return {
       status: state.status,
       readOnly: state.readOnly === true,
-      message: messageOf(state, this.config, locale),
+      message: messageOf(state, this.config, locale, this.texts(locale)),
       retryAt: retryAt(state, this.config.retryAfter),
       locale,
     }
@@ -165,7 +180,11 @@ export class MaintenancePage {
         debug('rendering the maintenance template failed, using the built-in page: %O', error)
       }
     }
-    return html ?? defaultPage(data)
+    return html ?? this.#builtIn(data)
+  }
+
+  #builtIn(data: PageData) {
+    return defaultPage(data, this.texts(data.locale))
   }
 
   /**
@@ -203,14 +222,14 @@ export class MaintenancePage {
       return (entry.html = this.#html.html)
     }
     const data = this.data(state, locale)
-    if (!this.renderer) return (entry.html = defaultPage(data))
+    if (!this.renderer) return (entry.html = this.#builtIn(data))
     if (!entry.rendering) {
       entry.rendering = true
       void this.#render(data).then((html) => {
         entry.html = html
       })
     }
-    return defaultPage(data)
+    return this.#builtIn(data)
   }
 
   /**
@@ -219,7 +238,7 @@ export class MaintenancePage {
    */
   html(state: MaintenanceState): string {
     if (this.#html?.revision === state.revision) return this.#html.html
-    return defaultPage(this.data(state))
+    return this.#builtIn(this.data(state))
   }
 }
 
@@ -237,11 +256,11 @@ export const READ_ONLY_MESSAGE = SHIPPED_TEXTS.en.readOnlyMessage
 export function messageOf(
   state: Pick<MaintenanceState, 'message' | 'readOnly'> & { messages?: Record<string, string> },
   config: Pick<ResolvedMaintenanceConfig, 'message'>,
-  locale: string = DEFAULT_LOCALE
+  locale: string = DEFAULT_LOCALE,
+  texts: VisitorTexts = textsOf(locale)
 ): string {
   const own = state.messages?.[locale] ?? state.message
   if (own !== null && own !== undefined) return own
-  const texts = textsOf(locale)
   if (state.readOnly) return texts.readOnlyMessage
   return config.message === defaults.message ? texts.defaultMessage : config.message
 }
@@ -299,9 +318,11 @@ export function escapeHtml(value: string) {
  * The built-in page: self-contained (no external CSS, fonts or images),
  * so it renders when every asset path is refused
  */
-export function defaultPage(data: PageData): string {
+export function defaultPage(
+  data: PageData,
+  texts: VisitorTexts = textsOf(data.locale ?? DEFAULT_LOCALE)
+): string {
   const locale = data.locale ?? DEFAULT_LOCALE
-  const texts = textsOf(locale)
   const [before, after] = texts.backAt.split('{time}')
   const back = data.retryAt
     ? `<p class="back">${escapeHtml(before)}<time datetime="${data.retryAt.toISOString()}">${escapeHtml(formatReturn(data.retryAt, locale))}</time>${escapeHtml(after ?? '')}</p>`

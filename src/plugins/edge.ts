@@ -12,7 +12,7 @@ import { Edge } from 'edge.js'
 import type { PluginFn, TagContract } from 'edge.js/types'
 import debug from '../debug.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
-import { textsOf, type VisitorTexts } from '../i18n/messages.ts'
+import type { VisitorTexts } from '../i18n/messages.ts'
 import { messageOf, type PageData, type PageRenderer } from '../maintenance_page.ts'
 import { LiveStatus } from '../request_path/live_status.ts'
 import { isAnnounced } from '../state.ts'
@@ -238,7 +238,8 @@ export class MaintenanceGlobal {
    */
   get message(): string | null {
     if (this.online && !this.scheduled) return null
-    return messageOf(this.#manager.state, this.#manager.config)
+    const { page } = this.#manager
+    return messageOf(this.#manager.state, this.#manager.config, page.defaultLocale, page.texts())
   }
 
   /**
@@ -330,14 +331,14 @@ export class MaintenanceGlobal {
           ? props.request.header('accept-language')
           : undefined
       )
-    const t = textsOf(lang)
+    const t = page.texts(lang)
     return renderBanner({
       maintenance: this,
       dismissible: props.dismissible !== false,
       nonce: props.nonce,
       lang,
       t,
-      message: messageOf(state, config, lang),
+      message: messageOf(state, config, lang, t),
       startsAtTitle: t.bannerScheduledTitle.replace('{time}', this.startsAtText ?? ''),
     })
   }
