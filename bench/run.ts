@@ -8,7 +8,7 @@
  */
 
 /**
- * `npm run bench [-- --json] [--only=census|propagation|overhead|limits] [--stack=kit|minimal] [--quick]`
+ * `npm run bench [-- --json] [--only=census|propagation|overhead|limits|live] [--stack=kit|minimal] [--quick]`
  *
  * Not part of `npm test`. Needs the local PostgreSQL, MariaDB and Redis
  * that bin/setup.ts brings up. Everything runs on loopback, with bounded
@@ -21,6 +21,7 @@ import { benchCensus, type CensusResult } from './census.ts'
 import { BENCH_DATABASES } from './lib/databases.ts'
 import { buildApp } from './lib/app.ts'
 import { benchOverhead, type OverheadResult, type Stack } from './overhead.ts'
+import { benchLivePages, type LivePagesResult } from './live_pages.ts'
 import { benchPropagation, type PropagationResult } from './propagation.ts'
 import { log } from './lib/stats.ts'
 import { machine } from './lib/machine.ts'
@@ -29,7 +30,7 @@ import { machine } from './lib/machine.ts'
  * `limits` is the part of `overhead` that measures the OFFLINE answers
  * against a bare Node.js server and nginx; `overhead` includes it
  */
-const SECTIONS = ['census', 'propagation', 'overhead', 'limits'] as const
+const SECTIONS = ['census', 'propagation', 'overhead', 'limits', 'live'] as const
 const PAIRS = [
   'calibration',
   'online_anonymous',
@@ -101,7 +102,7 @@ if (only.includes('census')) {
 
 const requestPath = only.includes('overhead') ? 'all' : only.includes('limits') ? 'limits' : null
 
-if (only.includes('propagation') || requestPath) await buildApp()
+if (only.includes('propagation') || requestPath || only.includes('live')) await buildApp()
 
 if (only.includes('propagation')) {
   const propagation = await benchPropagation(quick)
@@ -153,6 +154,11 @@ if (requestPath) {
     results[stack === 'kit' ? 'overhead' : `overhead_${stack}`] = overhead
     printOverhead(overhead)
   }
+}
+
+if (only.includes('live')) {
+  results.live_pages = await benchLivePages(quick)
+  printLivePages(results.live_pages)
 }
 
 /**
@@ -282,5 +288,19 @@ function printCensus(census: Partial<Record<string, CensusResult>>) {
     for (const [query, plan] of Object.entries(r!.plans)) lines.push(`-- ${query}`, ...plan, '')
     lines.push('```')
   }
+  process.stdout.write(lines.join('\n') + '\n')
+}
+
+function printLivePages(r: LivePagesResult) {
+  const p = r.polling
+  const t = r.transmit
+  const lines = [
+    '',
+    `## Open pages (${r.pages} idle pages with the live banner, ${r.stack} stack${r.pinned ? ', the app pinned to one core' : ''})`,
+    '',
+    `Polling every ${r.interval_s} s = ${p.target_rps} req/s (sent ${p.achieved_rps}/s, ${p.errors} errors, ${p.seconds} s): app CPU ${p.cpu_percent} % of a core (${p.cpu_us_per_poll} µs per poll, so ${p.cpu_percent_at_target} % of a core at ${p.target_rps} req/s; idle ${p.idle_cpu_percent} %), RSS ${p.rss_mb} MB (idle ${p.idle_rss_mb} MB)`,
+    '',
+    `@adonisjs/transmit, ${t.connections} open streams (opened and subscribed in ${t.open_seconds} s): RSS idle ${t.idle_rss_mb} MB, ${t.steps.map((s) => `${s.connections} streams ${s.rss_mb} MB (${s.kb_per_connection} KB each)`).join(', ')}; app CPU idle ${t.idle_cpu_percent} % without streams, ${t.idle_cpu_percent_with_connections} % with them over ${t.idle_seconds} s (pings every ${t.ping_interval_s} s); one change pushed to ${t.broadcast.delivered} streams, the last ${t.broadcast.last_ms} ms after offline:on exited (negative: before) (${t.broadcast.cpu_ms} ms of app CPU from its start)`,
+  ]
   process.stdout.write(lines.join('\n') + '\n')
 }

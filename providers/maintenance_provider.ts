@@ -12,6 +12,7 @@ import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { MaintenanceGate } from '../src/request_path/maintenance_gate.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
+import type { LiveBroadcast } from '../src/plugins/transmit.ts'
 import MaintenanceMiddleware from '../src/request_path/maintenance_middleware.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
 
@@ -28,6 +29,7 @@ declare module '@adonisjs/core/types' {
  */
 export default class MaintenanceProvider {
   #manager: MaintenanceManager | null = null
+  #broadcast: LiveBroadcast | null = null
 
   constructor(protected app: ApplicationService) {}
 
@@ -73,10 +75,12 @@ export default class MaintenanceProvider {
       if (!manager.loaded && !manager.assumed) await manager.load()
       const { MaintenanceGate } = await import('../src/request_path/maintenance_gate.ts')
       const { sessionCookieName } = await import('../src/request_path/presence_marker.ts')
+      const { listensOnTransmit, TRANSMIT_PATHS } = await import('../src/plugins/transmit.ts')
       return new MaintenanceGate(manager, {
         sessionCookie: await sessionCookieName(this.app),
         logger: await resolver.make('logger'),
         appUrl: this.app.config.get<string | undefined>('app.appUrl', process.env.APP_URL),
+        openPaths: listensOnTransmit(this.app, manager.config) ? TRANSMIT_PATHS : [],
       })
     })
 
@@ -97,7 +101,10 @@ export default class MaintenanceProvider {
     if (this.app.usingEdgeJS) {
       const { default: edge } = await import('edge.js')
       const { edgePluginMaintenance } = await import('../src/plugins/edge.ts')
-      edge.use(edgePluginMaintenance(await this.app.container.make('maintenance.manager')))
+      const { listensOnTransmit, LIVE_CHANNEL } = await import('../src/plugins/transmit.ts')
+      const manager = await this.app.container.make('maintenance.manager')
+      const channel = listensOnTransmit(this.app, manager.config) ? LIVE_CHANNEL : null
+      edge.use(edgePluginMaintenance(manager, { channel }))
     }
     await this.#holdBackgroundWork()
   }
@@ -174,6 +181,7 @@ export default class MaintenanceProvider {
     const manager = await this.app.container.make('maintenance.manager')
     await manager.sync.start()
     const gate = await this.app.container.make('maintenance.gate')
+    await this.#broadcastOnTransmit(manager, gate)
     const server = await this.app.container.make('server')
     const nodeServer = server.getNodeServer()
     if (!nodeServer) return
@@ -186,7 +194,20 @@ export default class MaintenanceProvider {
     if (manager.config.earlyAnswer) installEarlyAnswer(nodeServer, gate)
   }
 
+  /**
+   * With @adonisjs/transmit, live banners listen on a channel: this
+   * process sends them every state it applies (src/plugins/transmit.ts)
+   */
+  async #broadcastOnTransmit(manager: MaintenanceManager, gate: MaintenanceGate) {
+    const { listensOnTransmit, LiveBroadcast } = await import('../src/plugins/transmit.ts')
+    if (!gate.live || !listensOnTransmit(this.app, manager.config)) return
+    const transmit = await this.app.container.make('transmit' as never)
+    this.#broadcast = new LiveBroadcast(transmit, manager, gate.live)
+    this.#broadcast.start(await this.app.container.make('emitter'))
+  }
+
   async shutdown() {
+    this.#broadcast?.stop()
     await this.#manager?.stop()
   }
 }

@@ -184,4 +184,69 @@ test.group('Live banner | headless Chromium', (group) => {
     await page.waitForTimeout(3_500)
     assert.isAtMost(polls - hiddenFrom, 1, 'at most one poll in 3.5 s while hidden')
   }).timeout(60_000)
+
+  test('with @adonisjs/transmit: the banner arrives on the channel, without polling', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { app, server } = await bootSite('file', {
+      MAINTENANCE_BANNER_LIVE: 'true',
+      MAINTENANCE_BANNER_INTERVAL: '1s',
+      FIXTURE_TRANSMIT: 'true',
+    })
+    const origin = `http://${server.host}:${server.port}`
+    const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'UTC' })
+    cleanup(() => context.close())
+    const page = await context.newPage()
+    const errors: string[] = []
+    const requests: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    /**
+     * Script errors, and failed requests but the browser's favicon probe
+     */
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+        errors.push(message.text())
+      }
+    })
+    page.on('response', (answer) => {
+      const url = new URL(answer.url())
+      if (answer.status() >= 400 && url.pathname !== '/favicon.ico') {
+        errors.push(`${answer.status()} ${url.pathname}`)
+      }
+    })
+    page.on('request', (request) => {
+      const url = new URL(request.url())
+      if (url.pathname !== '/favicon.ico') requests.push(`${request.method()} ${url.pathname}`)
+    })
+
+    await page.goto(`${origin}/notes`)
+    await page.evaluate(() => ((window as any).loadedOnce = true))
+    await waitFor('the subscription', async () => requests.includes('POST /__transmit/subscribe'))
+    /**
+     * Three intervals with nothing to poll
+     */
+    await page.waitForTimeout(3_000)
+
+    const forced = await app.ace(['offline:on', '--force', '--message=Back at noon.'])
+    assert.equal(forced.code, 0, forced.stderr)
+    const offlineAt = Date.now()
+    const offline = page.locator('.sm-banner--offline')
+    await offline.waitFor({ state: 'visible', timeout: 5_000 })
+    assert.isBelow(Date.now() - offlineAt, 5_000)
+    assert.include(await offline.innerText(), 'Back at noon.')
+    assert.isTrue(await page.evaluate(() => (window as any).loadedOnce === true), 'no reload')
+
+    const off = await app.ace(['offline:off'])
+    assert.equal(off.code, 0, off.stderr)
+    await page.locator('.sm-banner').waitFor({ state: 'detached', timeout: 5_000 })
+
+    assert.deepEqual(
+      requests,
+      ['GET /notes', 'GET /__transmit/events', 'POST /__transmit/subscribe'],
+      'one stream, one subscription, no poll of the status endpoint'
+    )
+    assert.notInclude(requests, `GET ${STATUS}`)
+    assert.deepEqual(errors, [], errors.join('\n'))
+  }).timeout(90_000)
 })

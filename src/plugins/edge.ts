@@ -117,6 +117,7 @@ function renderBanner(state: {
 
 function renderLiveBanner(state: {
   path: string
+  channel: string | null
   interval: number
   start: string
   bypass: boolean
@@ -153,10 +154,16 @@ export class MaintenanceGlobal {
   #manager: ManagerView
   #edge: Edge
   #live: LiveStatus | null = null
+  #channel: string | null
 
-  constructor(manager: ManagerView, edge: Edge) {
+  /**
+   * @param channel - the @adonisjs/transmit channel live banners listen
+   * on, or null: they poll the status endpoint
+   */
+  constructor(manager: ManagerView, edge: Edge, channel: string | null = null) {
     this.#manager = manager
     this.#edge = edge
+    this.#channel = channel
   }
 
   get status(): MaintenanceStatus {
@@ -310,6 +317,7 @@ export class MaintenanceGlobal {
     this.#live ??= new LiveStatus(config)
     return renderLiveBanner({
       path: this.#live.path,
+      channel: this.#channel,
       interval: config.banner.interval,
       start: this.#live.answer(state).body,
       /**
@@ -355,12 +363,17 @@ export class MaintenanceGlobal {
 }
 
 /**
- * Edge plugin: registers the `maintenance` global and the banner's tag
+ * Edge plugin: registers the `maintenance` global and the banner's tag.
+ * With `channel` (the app has @adonisjs/transmit) live banners listen on
+ * it instead of polling.
  */
-export function edgePluginMaintenance(manager: ManagerView): PluginFn<undefined> {
+export function edgePluginMaintenance(
+  manager: ManagerView,
+  options: { channel?: string | null } = {}
+): PluginFn<undefined> {
   return (edge) => {
     debug('registering the maintenance global and banner tag with edge')
-    edge.global('maintenance', new MaintenanceGlobal(manager, edge))
+    edge.global('maintenance', new MaintenanceGlobal(manager, edge, options.channel ?? null))
     edge.registerTag(bannerTag)
   }
 }

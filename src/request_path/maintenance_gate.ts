@@ -137,10 +137,15 @@ export class MaintenanceGate {
        * site, whatever the request's Host says
        */
       appUrl?: string | null
+      /**
+       * Paths open in every state besides `allowedPaths`: the routes of
+       * @adonisjs/transmit that live banners listen on
+       */
+      openPaths?: readonly string[]
     }
   ) {
     this.stats = new RequestStats(options.logger)
-    this.paths = new AllowedPaths(manager.config.allowedPaths)
+    this.paths = new AllowedPaths([...manager.config.allowedPaths, ...(options.openPaths ?? [])])
     this.live = manager.config.banner?.live ? new LiveStatus(manager.config) : null
     const bypass = manager.config.bypass
     this.#roles = bypass !== undefined && (bypass.allow !== null || bypass.ability !== null)

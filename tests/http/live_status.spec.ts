@@ -7,7 +7,9 @@
  * file that was distributed with this source code.
  */
 
+import { request as httpRequest } from 'node:http'
 import { test } from '@japa/runner'
+import type { RunningServer } from '../fixture_app.ts'
 import { Client, bootSite, login, waitFor, waitForLockFile } from './helpers.ts'
 
 const STATUS = '/__maintenance/status'
@@ -26,6 +28,50 @@ async function poll(client: Client, path = STATUS, headers?: Record<string, stri
 async function polledStatus(client: Client) {
   const { json } = await poll(client)
   return json?.status
+}
+
+/**
+ * A transmit event stream (GET /__transmit/events), as the live script's
+ * EventSource opens it: its status and content type, and the payloads
+ * sent on the maintenance channel
+ */
+function openStream(server: Pick<RunningServer, 'host' | 'port'>, uid: string) {
+  const payloads: any[] = []
+  let closeStream = () => {}
+  const opened = new Promise<{ status: number; type: string | undefined }>((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: server.host,
+        port: server.port,
+        path: `/__transmit/events?uid=${uid}`,
+        headers: { accept: 'text/event-stream' },
+        agent: false,
+      },
+      (res) => {
+        let buffer = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => {
+          buffer += chunk
+          let end = buffer.indexOf('\n\n')
+          while (end !== -1) {
+            for (const line of buffer.slice(0, end).split('\n')) {
+              if (!line.startsWith('data: ')) continue
+              const message = JSON.parse(line.slice(6))
+              if (message.channel === 'site-maintenance/status') payloads.push(message.payload)
+            }
+            buffer = buffer.slice(end + 2)
+            end = buffer.indexOf('\n\n')
+          }
+        })
+        res.on('error', () => {})
+        resolve({ status: res.statusCode!, type: res.headers['content-type'] })
+      }
+    )
+    req.on('error', reject)
+    req.end()
+    closeStream = () => req.destroy()
+  })
+  return { opened, payloads, close: () => closeStream() }
 }
 
 async function bodyOf(client: Client, path: string) {
@@ -163,4 +209,79 @@ test.group('HTTP | live banner status endpoint', () => {
       return (await anonymous.status(STATUS)) === 503
     })
   }).timeout(60_000)
+
+  test('with @adonisjs/transmit: every state is pushed on the channel, and the stream stays open while OFFLINE', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { app, server } = await bootSite('file', {
+      MAINTENANCE_BANNER_LIVE: 'true',
+      FIXTURE_TRANSMIT: 'true',
+    })
+    const anonymous = new Client(server)
+    const page = await bodyOf(anonymous, '/')
+    assert.include(page, 'data-sm-channel="site-maintenance/status"')
+    assert.include(page, '/__transmit/subscribe')
+
+    /**
+     * A page subscribed with the revision it was rendered with gets
+     * nothing until a change; one with an older revision gets the current
+     * state at once
+     */
+    const online = await poll(anonymous)
+    const current = openStream(server, 'page-current')
+    const stale = openStream(server, 'page-stale')
+    cleanup(() => current.close())
+    cleanup(() => stale.close())
+    assert.deepEqual(await current.opened, { status: 200, type: 'text/event-stream' })
+    await stale.opened
+    const subscribe = async (uid: string, revision: number) => {
+      const { status } = await anonymous.request('POST', '/__transmit/subscribe', {
+        form: { uid, channel: 'site-maintenance/status', revision: String(revision) },
+      })
+      return status
+    }
+    assert.equal(await subscribe('page-current', online.json.revision), 204)
+    assert.equal(await subscribe('page-stale', online.json.revision - 1), 204)
+    await waitFor('the catch-up', async () => stale.payloads.length === 1)
+    assert.deepEqual(stale.payloads[0], online.json)
+
+    /**
+     * OFFLINE: the change is pushed with the status endpoint's payload
+     */
+    const forced = await app.ace(['offline:on', '--force', '--message=Back at noon.'])
+    assert.equal(forced.code, 0, forced.stderr)
+    await waitFor('the push', async () => current.payloads.length === 1)
+    const offline = await poll(anonymous)
+    assert.deepEqual(current.payloads, [offline.json])
+    assert.deepInclude(offline.json, { status: 'offline', message: 'Back at noon.' })
+    assert.equal(await anonymous.status('/'), 503)
+
+    /**
+     * The transmit routes stay open: a page (re)connecting while OFFLINE
+     * subscribes and catches up
+     */
+    const late = openStream(server, 'page-late')
+    cleanup(() => late.close())
+    assert.deepEqual(await late.opened, { status: 200, type: 'text/event-stream' })
+    assert.equal(await subscribe('page-late', online.json.revision), 204)
+    await waitFor('the catch-up while OFFLINE', async () => late.payloads.length === 1)
+    assert.deepEqual(late.payloads, [offline.json])
+
+    /**
+     * Back ONLINE: pushed to every subscriber, once each
+     */
+    const off = await app.ace(['offline:off'])
+    assert.equal(off.code, 0, off.stderr)
+    await waitFor('the push of ONLINE', async () => late.payloads.length === 2)
+    const back = await poll(anonymous)
+    assert.equal(back.json.status, 'online')
+    for (const stream of [current, stale, late]) {
+      await waitFor(
+        'every stream',
+        async () => stream.payloads.at(-1)?.revision === back.json.revision
+      )
+    }
+    assert.deepEqual(current.payloads, [offline.json, back.json])
+  }).timeout(90_000)
 })
