@@ -28,11 +28,19 @@ export function installEarlyAnswer(nodeServer: Server, gate: MaintenanceGate): b
   }
   const [handle] = listeners
   nodeServer.removeListener('request', handle)
+  /**
+   * The live banner's polls are answered here in every state: through the
+   * router, the app's middleware (session, shield, auth) would cost each
+   * poll about twenty times the answer. While ONLINE that costs other
+   * requests one prefix test of their URL, and nothing without a live banner.
+   */
+  const pollPath = gate.live?.path ?? null
   nodeServer.on('request', (req: IncomingMessage, res: ServerResponse) => {
     let answered = false
-    if (gate.inStack && gate.status !== 'online') {
+    const poll = pollPath !== null && req.url!.startsWith(pollPath)
+    if (gate.inStack && (poll || gate.status !== 'online')) {
       try {
-        answered = gate.answerEarly(req, res)
+        answered = poll ? gate.answerPoll(req, res) : gate.answerEarly(req, res)
       } catch (error) {
         /**
          * Never lose a request to the shortcut: AdonisJS takes it over

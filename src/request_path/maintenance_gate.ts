@@ -415,6 +415,20 @@ export class MaintenanceGate {
   }
 
   /**
+   * For the early answer: a poll of the live banner's status endpoint gets
+   * the current state from memory, whatever the state, before AdonisJS
+   * builds a context. A request on another path under the same prefix
+   * (`/__maintenance/statusx`) goes on, or to answerEarly when refused.
+   */
+  answerPoll(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!this.live?.matches(req.method, rawPath(req.url))) {
+      return this.manager.state.status !== 'online' && this.answerEarly(req, res)
+    }
+    this.live.write(this.manager.state, res)
+    return true
+  }
+
+  /**
    * Whether a protocol upgrade (WebSocket) may reach the app. AdonisJS
    * runs no middleware for upgrades, so this decides alone, from what the
    * raw request shows: an exempt path; while PENDING, a session cookie

@@ -104,6 +104,27 @@ test.group('HTTP | live banner status endpoint', () => {
     const loggedInPoll = await poll(user)
     assert.equal(loggedInPoll.status, 200)
     assert.notProperty(loggedInPoll.headers, 'set-cookie')
+
+    /**
+     * Polls are answered on the Node.js server before AdonisJS builds a
+     * context (the app's session, shield and auth would cost each poll
+     * far more than the answer), whoever asks; a neighbouring path still
+     * reaches the app
+     */
+    const contexts = async () => {
+      const counted = await server.counters()
+      return counted.contexts
+    }
+    const before = await contexts()
+    for (let index = 0; index < 20; index++) {
+      const answer = await poll(index % 2 ? user : anonymous)
+      assert.deepEqual(answer.json, online.json)
+    }
+    assert.equal(await contexts(), before, 'no context built for a poll')
+    const neighbour = await anonymous.get(`${STATUS}x`)
+    assert.equal(neighbour.status, 404)
+    assert.equal(await contexts(), before + 1, 'the neighbour reached the app')
+
     const home = await anonymous.get('/')
     assert.include(home.body, `data-sm-live="${STATUS}"`)
     assert.include(home.body, 'data-sm-every="4000"')
