@@ -202,6 +202,7 @@ export default class OfflineStatus extends BaseCommand {
     const lines = [
       `Status: ${statusLabel(state)} - Active sessions: ${census.activeSessions}${census.capped ? '+' : ''}`,
       `Running tasks: ${census.runningTasks}`,
+      ...(census.jobsInFlight === undefined ? [] : [`Jobs in flight: ${census.jobsInFlight}`]),
     ]
     if (state.status === 'pending' && state.deadline) {
       lines.push(`Deadline: ${new Date(state.deadline).toISOString()}`)
@@ -240,6 +241,7 @@ export default class OfflineStatus extends BaseCommand {
       lockFile: manager.config.lockFile || null,
       readOnly: state.readOnly === true,
       activeSessionsCapped: census.capped === true,
+      jobsInFlight: census.jobsInFlight ?? null,
       schedule: state.schedule && {
         startsAt: isoOrNull(state.schedule.startsAt),
         announceAt: isoOrNull(state.schedule.announceAt),
