@@ -241,7 +241,6 @@ export default class OfflineStatus extends BaseCommand {
       lockFile: manager.config.lockFile || null,
       readOnly: state.readOnly === true,
       activeSessionsCapped: census.capped === true,
-      jobsInFlight: census.jobsInFlight ?? null,
       schedule: state.schedule && {
         startsAt: isoOrNull(state.schedule.startsAt),
         announceAt: isoOrNull(state.schedule.announceAt),
@@ -250,6 +249,10 @@ export default class OfflineStatus extends BaseCommand {
         readOnly: state.schedule.readOnly,
         timeout: state.schedule.timeout,
       },
+      /**
+       * Null when the app's queue workers are not held (site-maintenance/queue)
+       */
+      jobsInFlight: census.jobsInFlight ?? null,
     }
   }
 
