@@ -202,6 +202,7 @@ export default class OfflineStatus extends BaseCommand {
     const lines = [
       `Status: ${statusLabel(state)} - Active sessions: ${census.activeSessions}${census.capped ? '+' : ''}`,
       `Running tasks: ${census.runningTasks}`,
+      ...(census.jobsInFlight === undefined ? [] : [`Jobs in flight: ${census.jobsInFlight}`]),
     ]
     if (state.status === 'pending' && state.deadline) {
       lines.push(`Deadline: ${new Date(state.deadline).toISOString()}`)
@@ -248,6 +249,10 @@ export default class OfflineStatus extends BaseCommand {
         readOnly: state.schedule.readOnly,
         timeout: state.schedule.timeout,
       },
+      /**
+       * Null when the app's queue workers are not held (site-maintenance/queue)
+       */
+      jobsInFlight: census.jobsInFlight ?? null,
     }
   }
 

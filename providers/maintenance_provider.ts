@@ -48,6 +48,7 @@ export default class MaintenanceProvider {
       const emitter = await resolver.make('emitter')
       const logger = await resolver.make('logger')
       this.#manager = new MaintenanceManager(config, emitter, logger)
+      this.#manager.countsJobs = this.#holdsQueueWorkers()
       if (this.app.usingEdgeJS) {
         const { edgeRenderer } = await import('../src/plugins/edge.ts')
         this.#manager.page.useRenderer(await edgeRenderer(config.view))
@@ -91,6 +92,19 @@ export default class MaintenanceProvider {
     this.app.container.singleton(MaintenanceMiddleware, async (resolver) => {
       return new MaintenanceMiddleware(await resolver.make('maintenance.gate'))
     })
+  }
+
+  /**
+   * Whether config/queue.ts is wrapped by `holdDuringMaintenance` and
+   * @adonisjs/queue's provider is registered: a config lookup, nothing
+   * of the queue is loaded here
+   */
+  #holdsQueueWorkers() {
+    const queue = this.app.config.get<Record<symbol, unknown> | null>('queue', null)
+    return (
+      Boolean(queue?.[Symbol.for('site-maintenance.queue')]) &&
+      this.app.container.hasBinding('queue.manager')
+    )
   }
 
   /**

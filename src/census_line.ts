@@ -20,7 +20,16 @@ export function describeCensus(census: Census) {
   const sessions = census.capped
     ? `${census.activeSessions.toLocaleString('en-US')}+ active sessions`
     : plural(census.activeSessions, 'active session')
-  return `${sessions}, ${plural(census.runningTasks, 'running task')}`
+  const jobs =
+    census.jobsInFlight === undefined ? '' : `, ${plural(census.jobsInFlight, 'job')} in flight`
+  return `${sessions}, ${plural(census.runningTasks, 'running task')}${jobs}`
+}
+
+/**
+ * What the drain still waits for
+ */
+export function censusTotal(census: Census) {
+  return census.activeSessions + census.runningTasks + (census.jobsInFlight ?? 0)
 }
 
 /**

@@ -20,6 +20,12 @@
  */
 export const CENSUS_CAP = 10_000
 
+/**
+ * The name prefix of the task rows a queue worker records for its jobs in
+ * flight (src/queue/jobs_in_flight.ts): the census counts them apart
+ */
+export const JOB_TASK_PREFIX = '@adonisjs/queue: '
+
 export const defaults = Object.freeze({
   /**
    * The store `node ace add site-maintenance` picks without `--store`

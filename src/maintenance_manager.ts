@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto'
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
 import debug from './debug.ts'
-import { CENSUS_CAP } from './defaults.ts'
+import { censusTotal } from './census_line.ts'
+import { CENSUS_CAP, JOB_TASK_PREFIX } from './defaults.ts'
 import * as errors from './errors.ts'
 import { MaintenancePage } from './maintenance_page.ts'
 import { historyAfter, initialState, statusLabel } from './state.ts'
@@ -66,6 +67,13 @@ export class MaintenanceManager {
   #fake: MaintenanceFake | null = null
   #loggedOut = new Set<string>()
   #writing = new Map<string, Promise<void>>()
+
+  /**
+   * Set by the provider when the app's queue workers are held during
+   * maintenance (site-maintenance/queue): the census then always says
+   * how many jobs are in flight, none included
+   */
+  countsJobs = false
 
   /**
    * The maintenance answer's bodies, prepared on every state change
@@ -297,7 +305,9 @@ export class MaintenanceManager {
       this.store.countSessions(now, CENSUS_CAP),
       this.store.runningTasks(now),
     ])
-    const census: Census = { activeSessions, runningTasks: tasks.length }
+    const jobs = tasks.filter((task) => task.name.startsWith(JOB_TASK_PREFIX)).length
+    const census: Census = { activeSessions, runningTasks: tasks.length - jobs }
+    if (jobs > 0 || this.countsJobs) census.jobsInFlight = jobs
     if (activeSessions >= CENSUS_CAP) census.capped = true
     return census
   }
@@ -518,7 +528,7 @@ export class MaintenanceManager {
       if (!corrupt && current.status === 'offline') return null
       if (current.status === 'pending' && !how.force) return null
       census = await this.census(now)
-      const drained = census.activeSessions + census.runningTasks === 0
+      const drained = censusTotal(census) === 0
       status = how.force || drained ? 'offline' : 'pending'
     }
     const continued = current.status === 'online' ? null : current
@@ -606,7 +616,7 @@ export class MaintenanceManager {
       const now = Date.now()
       if (current.deadline === null || now < current.deadline) {
         census = await this.census(now)
-        if (census.activeSessions + census.runningTasks > 0) return null
+        if (censusTotal(census) > 0) return null
       }
       return { ...current, status: 'offline', since: now }
     })

@@ -156,6 +156,12 @@ export interface Census {
   activeSessions: number
   runningTasks: number
   /**
+   * Queue jobs running in workers held by `holdDuringMaintenance`
+   * (site-maintenance/queue); absent when the app does not use it and no
+   * worker reports any
+   */
+  jobsInFlight?: number
+  /**
    * Set when `activeSessions` reached the census cap: there are at least
    * that many ("10,000+")
    */

@@ -89,6 +89,7 @@ test.group('offline:status | exit codes', () => {
       'readOnly',
       'activeSessionsCapped',
       'schedule',
+      'jobsInFlight',
     ])
     assert.equal(check.code, 4, 'the alias takes the flag too')
 
