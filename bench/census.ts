@@ -7,8 +7,10 @@
  * file that was distributed with this source code.
  */
 
+import { fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
+import { loadavg } from 'node:os'
 import type { Database } from '@adonisjs/lucid/database'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { DatabaseStore } from '../src/stores/database.ts'
@@ -21,7 +23,8 @@ import {
   createTables,
   dropTables,
 } from './lib/databases.ts'
-import { type Summary, log, summarise, timed } from './lib/stats.ts'
+import type { CensusLoadOptions } from './census_load.ts'
+import { type Summary, log, round, sleep, summarise, timed } from './lib/stats.ts'
 
 /**
  * Census at scale: 100k presence rows (90% alive, 10% expired, so the
@@ -46,12 +49,53 @@ export interface CensusResult {
   census: Summary
   plans: Record<string, string[]>
   server_version: string
+  /**
+   * The same calls while another process writes presence rows as fast as
+   * it can (bench/census_load.ts)
+   */
+  under_load?: CensusUnderLoad
+  /**
+   * SQLite only: the same in WAL mode
+   */
+  under_load_wal?: CensusUnderLoad
+}
+
+export interface CensusUnderLoad {
+  census: Summary
+  count_sessions: Summary
+  /**
+   * Calls that failed (not in the timings), of the runs, and the first
+   * failure's message
+   */
+  census_failed: number
+  count_sessions_failed: number
+  failure: string | null
+  /**
+   * The load: writes in flight, writes per second reached, failed writes
+   */
+  workers: number
+  writes_per_second: number
+  write_errors: number
+  /**
+   * 1-minute load average of the machine at the end
+   */
+  loadavg: number
+  /**
+   * SQLite only: the journal mode of the file
+   */
+  journal_mode?: string
 }
 
 const SESSIONS = 100_000
 const EXPIRED = 10_000
 const TASKS = { running: 50, finished: 900, stale: 50 }
 const HOUR = 3_600_000
+/**
+ * Writes in flight of the load, on the servers; the pool of keys it
+ * writes (most writes update a row, the first of each key inserts one)
+ */
+const LOAD_WORKERS = 4
+const LOAD_KEYS = 20_000
 
 function key() {
   return randomBytes(20).toString('hex')
@@ -247,6 +291,16 @@ export async function censusOn(connection: BenchDatabase, quick: boolean): Promi
     }
     if (running !== TASKS.running) throw new Error(`found ${running} running tasks`)
 
+    const underLoad = await censusUnderLoad(db, connection, names, manager, store, quick)
+    /**
+     * SQLite again in WAL mode, where readers do not wait on the writer
+     */
+    let underLoadWal: CensusUnderLoad | undefined
+    if (connection === 'sqlite') {
+      await db.connection(connection).rawQuery('PRAGMA journal_mode = WAL')
+      underLoadWal = await censusUnderLoad(db, connection, names, manager, store, quick)
+    }
+
     const result: CensusResult = {
       sessions: SESSIONS,
       tasks: TASKS.running + TASKS.finished + TASKS.stale,
@@ -259,12 +313,119 @@ export async function censusOn(connection: BenchDatabase, quick: boolean): Promi
       census: summarise(censuses),
       plans: await plans(db, connection, names, Date.now()),
       server_version: await serverVersion(db, connection),
+      under_load: underLoad,
+      ...(underLoadWal ? { under_load_wal: underLoadWal } : {}),
     }
     return result
   } finally {
     await dropTables(db, connection, names).catch(() => {})
     await db.manager.closeAll()
-    if (connection === 'sqlite') await rm(SQLITE_FILE, { force: true })
+    if (connection === 'sqlite') {
+      for (const suffix of ['', '-wal', '-shm', '-journal']) {
+        await rm(`${SQLITE_FILE}${suffix}`, { force: true })
+      }
+    }
+  }
+}
+
+/**
+ * The census and the uncapped count, timed while bench/census_load.ts
+ * writes presence rows from another process; a pause between calls
+ * spreads them over the load
+ */
+async function censusUnderLoad(
+  db: Database,
+  connection: BenchDatabase,
+  names: TableNames,
+  manager: MaintenanceManager,
+  store: DatabaseStore,
+  quick: boolean
+): Promise<CensusUnderLoad> {
+  const runs = quick ? 30 : 100
+  const workers = connection === 'sqlite' ? 1 : LOAD_WORKERS
+  const options: CensusLoadOptions = {
+    connection,
+    sqliteFile: SQLITE_FILE,
+    sessionsTable: names.sessions,
+    stateTable: names.state,
+    tasksTable: names.tasks,
+    workers,
+    keys: LOAD_KEYS,
+  }
+  const child = fork(new URL('./census_load.ts', import.meta.url), [JSON.stringify(options)], {
+    execArgv: ['--import=@poppinss/ts-exec'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the census load did not start')), 60_000)
+      child.once('message', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      child.once('exit', (code) => reject(new Error(`the census load exited with ${code}`)))
+    })
+    log(`census ${connection}: under load (${workers} writers in another process)`)
+    await sleep(1000)
+    const counts: number[] = []
+    const censuses: number[] = []
+    const failures = { census: 0, count: 0, error: null as string | null }
+    /**
+     * A failed call (SQLite: "database is locked" once its busy timeout
+     * ran out) is counted, not timed
+     */
+    const attempt = async (
+      work: () => Promise<unknown>,
+      into: number[],
+      what: 'census' | 'count'
+    ) => {
+      try {
+        const [ms] = await timed(work)
+        into.push(ms)
+      } catch (error) {
+        failures[what]++
+        failures.error ??= (error as Error).message.slice(-120)
+      }
+    }
+    for (let run = 0; run < runs; run++) {
+      const now = Date.now()
+      await attempt(() => manager.census(now), censuses, 'census')
+      await attempt(() => store.countSessions(now), counts, 'count')
+      await sleep(20 + Math.random() * 30)
+    }
+    if (failures.error) log(`census ${connection} under load: calls failed: ${failures.error}`)
+    const load = loadavg()[0]
+    const done = new Promise<{ writes: number; errors: number; seconds: number }>(
+      (resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the census load did not stop')), 30_000)
+        child.once('message', (message: any) => {
+          clearTimeout(timer)
+          resolve(message)
+        })
+      }
+    )
+    child.send('stop')
+    const stats = await done
+    const result: CensusUnderLoad = {
+      census: summarise(censuses),
+      count_sessions: summarise(counts),
+      census_failed: failures.census,
+      count_sessions_failed: failures.count,
+      failure: failures.error,
+      workers,
+      writes_per_second: Math.round(stats.writes / stats.seconds),
+      write_errors: stats.errors,
+      loadavg: round(load, 2),
+    }
+    if (connection === 'sqlite') {
+      const rows = await db.connection(connection).rawQuery('PRAGMA journal_mode')
+      result.journal_mode = String(rows[0].journal_mode)
+    }
+    return result
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await exited
   }
 }
 
@@ -276,6 +437,11 @@ export async function benchCensus(databases: BenchDatabase[], quick: boolean) {
     log(
       `census ${connection}: first call ${r.first_call.median} ms, countSessions ${r.count_sessions.median}/${r.count_sessions.p95} ms, runningTasks ${r.running_tasks_ms.median}/${r.running_tasks_ms.p95} ms, census ${r.census.median}/${r.census.p95} ms (median/p95)`
     )
+    for (const loaded of [r.under_load!, r.under_load_wal].filter((x) => x !== undefined)) {
+      log(
+        `census ${connection}${loaded.journal_mode ? ` (journal ${loaded.journal_mode})` : ''} under load (${loaded.writes_per_second} writes/s): census ${loaded.census.median}/${loaded.census.p95} ms, ${loaded.census_failed} failed; countSessions ${loaded.count_sessions.median}/${loaded.count_sessions.p95} ms, ${loaded.count_sessions_failed} failed (median/p95)`
+      )
+    }
   }
   return results
 }

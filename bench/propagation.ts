@@ -19,15 +19,43 @@ import { RedisStore } from '../src/stores/redis.ts'
 import type { MaintenanceStoreContract } from '../src/types.ts'
 import { resolveConfig } from '../tests/resolve_config.ts'
 import { type AppEnv, AppInstance, ace } from './lib/app.ts'
-import { createDatabase, createTables, dropTables, tableNames } from './lib/databases.ts'
+import type { Database } from '@adonisjs/lucid/database'
+import {
+  type BenchDatabase,
+  BENCH_DATABASES,
+  SQLITE_FILE,
+  createDatabase,
+  createTables,
+  dropTables,
+  tableNames,
+} from './lib/databases.ts'
 import { log, round, sleep, summarise } from './lib/stats.ts'
 
-export const PROPAGATION_STORES = ['file', 'database', 'redis'] as const
+/**
+ * The stores, the database store once per database: `database` is the
+ * database store on PostgreSQL (its name since the first runs),
+ * `database_mysql` on MariaDB and `database_sqlite` on an SQLite file
+ * every process opens
+ */
+export const PROPAGATION_STORES = [
+  'file',
+  'redis',
+  'database',
+  'database_mysql',
+  'database_sqlite',
+] as const
 export type PropagationStore = (typeof PROPAGATION_STORES)[number]
+
+const DATABASE_OF: Partial<Record<PropagationStore, BenchDatabase>> = {
+  database: 'pg',
+  database_mysql: 'mysql',
+  database_sqlite: 'sqlite',
+}
 
 const INSTANCES = 4
 const POLL_EVERY_MS = 5
 const POLL_LIMIT_MS = 5000
+const REFRESH_INTERVAL_MS = 1000
 
 export interface PropagationResult {
   instances: number
@@ -45,6 +73,42 @@ export interface PropagationResult {
    */
   api_on: Timing
   api_off: Timing
+  /**
+   * The database store only: what the cluster, ONLINE and idle, costs the
+   * database
+   */
+  idle?: IdleCost
+}
+
+/**
+ * Queries per second an idle cluster sends to the database: counted in
+ * each app process (every statement its Lucid connection sends, the
+ * fixture's FIXTURE_COUNT_QUERIES listener), and, as a cross-check, on
+ * the server (PostgreSQL: transactions committed in the database;
+ * MariaDB: `Questions`), which also counts every other client of the
+ * server: a window of the same length before the cluster started is the
+ * baseline
+ */
+export interface IdleCost {
+  database: BenchDatabase
+  instances: number
+  seconds: number
+  /**
+   * All processes together, and each process
+   */
+  app_queries_per_second: number
+  app_queries_per_second_each: number[]
+  /**
+   * null on SQLite (no server)
+   */
+  server_per_second: number | null
+  server_baseline_per_second: number | null
+  server_counter: string | null
+  /**
+   * PostgreSQL: the listening connections open (application_name
+   * site-maintenance, this database)
+   */
+  listening_connections: number | null
 }
 
 interface Timing {
@@ -128,23 +192,39 @@ function byManager(manager: MaintenanceManager, offline: boolean) {
 }
 
 async function backend(store: PropagationStore, directory: string) {
-  const env: AppEnv = { MAINTENANCE_STORE: store, MAINTENANCE_DIR: join(directory, 'state') }
+  const env: AppEnv = {
+    MAINTENANCE_STORE: store.startsWith('database') ? 'database' : store,
+    MAINTENANCE_DIR: join(directory, 'state'),
+  }
   let cleanup = async () => {}
   let instance: MaintenanceStoreContract = new FileStore(env.MAINTENANCE_DIR)
-  if (store === 'database') {
+  let db: Database | null = null
+  const connection = DATABASE_OF[store]
+  if (connection) {
     const prefix = `bench_maintenance_prop_${process.pid}`
-    const db = createDatabase('pg')
-    const names = await createTables(db, 'pg', prefix)
-    env.DB_CONNECTION = 'pg'
+    db = createDatabase(connection)
+    const names = await createTables(db, connection, prefix)
+    env.DB_CONNECTION = connection
     env.MAINTENANCE_TABLE_PREFIX = prefix
-    instance = new DatabaseStore(db.connection('pg'), {
+    /**
+     * The app processes count their queries (read over IPC)
+     */
+    env.FIXTURE_COUNT_QUERIES = '1'
+    if (connection === 'sqlite') env.SQLITE_FILE = SQLITE_FILE
+    instance = new DatabaseStore(db.connection(connection), {
       stateTable: names.state,
       sessionsTable: names.sessions,
       tasksTable: names.tasks,
     })
+    const opened = db
     cleanup = async () => {
-      await dropTables(db, 'pg', tableNames(prefix))
-      await db.manager.closeAll()
+      await dropTables(opened, connection, tableNames(prefix))
+      await opened.manager.closeAll()
+      if (connection === 'sqlite') {
+        for (const suffix of ['', '-wal', '-shm', '-journal']) {
+          await rm(`${SQLITE_FILE}${suffix}`, { force: true })
+        }
+      }
     }
   } else if (store === 'redis') {
     const prefix = `site_maintenance_bench:${process.pid}`
@@ -163,31 +243,145 @@ async function backend(store: PropagationStore, directory: string) {
   const manager = new MaintenanceManager(
     await resolveConfig(instance, { lockFile: join(directory, 'down-bench') })
   )
-  return { env, cleanup, manager }
+  return { env, cleanup, manager, db, connection }
+}
+
+/**
+ * The server's own count of what its clients ran: PostgreSQL's committed
+ * and rolled-back transactions in this database (one per statement
+ * outside a transaction), MariaDB's `Questions` (statements sent by
+ * clients). Each reading is itself one statement.
+ */
+async function serverCounter(db: Database, connection: BenchDatabase) {
+  const client = db.connection(connection)
+  if (connection === 'pg') {
+    const result = await client.rawQuery(
+      'select xact_commit + xact_rollback as total from pg_stat_database where datname = current_database()'
+    )
+    return Number(result.rows[0].total)
+  }
+  if (connection === 'mysql') {
+    const [rows] = await client.rawQuery("SHOW GLOBAL STATUS LIKE 'Questions'")
+    return Number(rows[0].Value)
+  }
+  return null
+}
+
+async function listeningConnections(db: Database, connection: BenchDatabase) {
+  if (connection !== 'pg') return null
+  const result = await db
+    .connection(connection)
+    .rawQuery(
+      "select count(*) as total from pg_stat_activity where application_name = 'site-maintenance' and datname = current_database()"
+    )
+  return Number(result.rows[0].total)
+}
+
+/**
+ * The server counter's rise per second over `seconds`, its own readings
+ * taken out. PostgreSQL publishes a backend's counts when it goes idle,
+ * at most once a second: the window is long against that lag.
+ */
+async function serverRate(db: Database, connection: BenchDatabase, seconds: number) {
+  const before = await serverCounter(db, connection)
+  await sleep(seconds * 1000)
+  const after = await serverCounter(db, connection)
+  if (before === null || after === null) return null
+  return round((after - before - 1) / seconds, 2)
+}
+
+/**
+ * What the cluster, ONLINE with no request coming in, costs the database
+ * over `seconds`
+ */
+async function idleCost(
+  instances: AppInstance[],
+  db: Database,
+  connection: BenchDatabase,
+  seconds: number,
+  baseline: number | null
+): Promise<IdleCost> {
+  /**
+   * Past the start-up reads and the first poll
+   */
+  await sleep(2000)
+  const before = await Promise.all(instances.map((instance) => instance.counters()))
+  const serverBefore = await serverCounter(db, connection)
+  const started = performance.now()
+  await sleep(seconds * 1000)
+  const after = await Promise.all(instances.map((instance) => instance.counters()))
+  const serverAfter = await serverCounter(db, connection)
+  const elapsed = (performance.now() - started) / 1000
+  const each = after.map((counters, index) => (counters.queries - before[index].queries) / elapsed)
+  return {
+    database: connection,
+    instances: instances.length,
+    seconds: round(elapsed, 1),
+    app_queries_per_second: round(
+      each.reduce((sum, value) => sum + value, 0),
+      2
+    ),
+    app_queries_per_second_each: each.map((value) => round(value, 2)),
+    server_per_second:
+      serverBefore === null || serverAfter === null
+        ? null
+        : round((serverAfter - serverBefore - 1) / elapsed, 2),
+    server_baseline_per_second: baseline,
+    server_counter:
+      connection === 'pg'
+        ? 'pg_stat_database xact_commit + xact_rollback'
+        : connection === 'mysql'
+          ? 'Questions'
+          : null,
+    listening_connections: await listeningConnections(db, connection),
+  }
 }
 
 export async function propagationOn(
   store: PropagationStore,
   repeats: number,
-  basePort: number
+  basePort: number,
+  idleSeconds: number
 ): Promise<PropagationResult> {
   const directory = await mkdtemp(join(tmpdir(), 'site-maintenance-bench-'))
-  const { env, cleanup, manager } = await backend(store, directory)
+  const { env, cleanup, manager, db, connection } = await backend(store, directory)
   const instances: AppInstance[] = []
   try {
+    /**
+     * The server's count before the cluster starts: what other clients
+     * send meanwhile
+     */
+    let baseline: number | null = null
+    if (db && connection && connection !== 'sqlite') {
+      log(`propagation ${store}: ${idleSeconds} s of the server's baseline, no app running`)
+      baseline = await serverRate(db, connection, idleSeconds)
+    }
     for (let index = 0; index < INSTANCES; index++) {
       instances.push(
-        new AppInstance(basePort + index, {
-          ...env,
-          /**
-           * One lock file and static page per instance, as on separate hosts
-           */
-          MAINTENANCE_LOCK_FILE: join(directory, `down-${index}`),
-          MAINTENANCE_STATIC_PAGE: join(directory, `page-${index}.html`),
-        })
+        new AppInstance(
+          basePort + index,
+          {
+            ...env,
+            /**
+             * One lock file and static page per instance, as on separate hosts
+             */
+            MAINTENANCE_LOCK_FILE: join(directory, `down-${index}`),
+            MAINTENANCE_STATIC_PAGE: join(directory, `page-${index}.html`),
+          },
+          undefined,
+          db !== null
+        )
       )
     }
     await Promise.all(instances.map((instance) => instance.ready()))
+    let idle: IdleCost | undefined
+    if (db && connection) {
+      log(`propagation ${store}: ${idleSeconds} s of the idle cluster's queries`)
+      idle = await idleCost(instances, db, connection, idleSeconds, baseline)
+      log(
+        `propagation ${store}: idle cluster ${idle.app_queries_per_second} queries/s counted in the apps (${idle.app_queries_per_second_each.join(', ')}), server ${idle.server_per_second ?? '-'}/s against ${idle.server_baseline_per_second ?? '-'}/s before`
+      )
+    }
     const commandEnv = {
       ...env,
       MAINTENANCE_LOCK_FILE: join(directory, 'down-ace'),
@@ -220,11 +414,12 @@ export async function propagationOn(
     }
     return {
       instances: INSTANCES,
-      refresh_interval_ms: 1000,
+      refresh_interval_ms: REFRESH_INTERVAL_MS,
       on: timing(runs.on),
       off: timing(runs.off),
       api_on: timing(runs.apiOn),
       api_off: timing(runs.apiOff),
+      ...(idle ? { idle } : {}),
     }
   } finally {
     await Promise.all(instances.map((instance) => instance.stop()))
@@ -234,11 +429,19 @@ export async function propagationOn(
   }
 }
 
-export async function benchPropagation(quick: boolean) {
+/**
+ * `databases`: the databases the database store runs on (all by default)
+ */
+export async function benchPropagation(
+  quick: boolean,
+  databases: readonly BenchDatabase[] = BENCH_DATABASES
+) {
   const results: Partial<Record<PropagationStore, PropagationResult>> = {}
   let port = 39100
   for (const store of PROPAGATION_STORES) {
-    results[store] = await propagationOn(store, quick ? 3 : 10, port)
+    const connection = DATABASE_OF[store]
+    if (connection && !databases.includes(connection)) continue
+    results[store] = await propagationOn(store, quick ? 3 : 10, port, quick ? 5 : 20)
     port += 10
     const r = results[store]!
     log(

@@ -8,7 +8,7 @@
  */
 
 /**
- * `npm run bench [-- --json] [--only=census|propagation|overhead|limits|live] [--stack=kit|minimal] [--quick]`
+ * `npm run bench [-- --json] [--only=census|propagation|overhead|limits|live] [--stack=kit|minimal] [--db=pg,mysql,sqlite] [--quick]`
  *
  * Not part of `npm test`. Needs the local PostgreSQL, MariaDB and Redis
  * that bin/setup.ts brings up. Everything runs on loopback, with bounded
@@ -18,7 +18,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { loadavg as osLoadavg } from 'node:os'
 import { benchCensus, type CensusResult } from './census.ts'
-import { BENCH_DATABASES } from './lib/databases.ts'
+import { BENCH_DATABASES, type BenchDatabase } from './lib/databases.ts'
 import { buildApp } from './lib/app.ts'
 import { benchOverhead, type OverheadResult, type Stack } from './overhead.ts'
 import { benchLivePages, type LivePagesResult } from './live_pages.ts'
@@ -61,6 +61,19 @@ for (const stack of stacks) {
     process.exit(2)
   }
 }
+/**
+ * The databases the census and the database store's propagation run on
+ */
+const dbArg = args.find((arg) => arg.startsWith('--db='))
+const databases = dbArg
+  ? (dbArg.slice('--db='.length).split(',') as BenchDatabase[])
+  : [...BENCH_DATABASES]
+for (const database of databases) {
+  if (!BENCH_DATABASES.includes(database)) {
+    process.stderr.write(`Unknown database "${database}". Use --db=${BENCH_DATABASES.join('|')}\n`)
+    process.exit(2)
+  }
+}
 const onlyArg = args.find((arg) => arg.startsWith('--only='))
 const only = onlyArg ? (onlyArg.slice('--only='.length).split(',') as Section[]) : [...SECTIONS]
 for (const section of only) {
@@ -78,7 +91,7 @@ const results: Record<string, any> = {
 }
 
 if (only.includes('census')) {
-  const census = await benchCensus([...BENCH_DATABASES], quick)
+  const census = await benchCensus(databases, quick)
   results.census_ms = Object.fromEntries(
     Object.entries(census).map(([name, r]) => [
       name,
@@ -88,6 +101,19 @@ if (only.includes('census')) {
         count_sessions: pick(r.count_sessions),
         running_tasks: pick(r.running_tasks_ms),
         census: pick(r.census),
+        ...(r.under_load
+          ? {
+              census_under_load: pick(r.under_load.census),
+              count_sessions_under_load: pick(r.under_load.count_sessions),
+              census_under_load_failed: r.under_load.census_failed,
+            }
+          : {}),
+        ...(r.under_load_wal
+          ? {
+              census_under_load_wal: pick(r.under_load_wal.census),
+              census_under_load_wal_failed: r.under_load_wal.census_failed,
+            }
+          : {}),
       },
     ])
   )
@@ -105,7 +131,7 @@ const requestPath = only.includes('overhead') ? 'all' : only.includes('limits') 
 if (only.includes('propagation') || requestPath || only.includes('live')) await buildApp()
 
 if (only.includes('propagation')) {
-  const propagation = await benchPropagation(quick)
+  const propagation = await benchPropagation(quick, databases)
   results.propagation_ms = Object.fromEntries(
     Object.entries(propagation).map(([name, r]) => [
       name,
@@ -118,6 +144,18 @@ if (only.includes('propagation')) {
     ])
   )
   results.propagation = propagation
+  results.idle_cluster_queries_per_second = Object.fromEntries(
+    Object.entries(propagation)
+      .filter(([, r]) => r!.idle)
+      .map(([name, r]) => [
+        name,
+        {
+          app: r!.idle!.app_queries_per_second,
+          server: r!.idle!.server_per_second,
+          server_baseline: r!.idle!.server_baseline_per_second,
+        },
+      ])
+  )
   printPropagation(propagation)
 }
 
@@ -191,6 +229,24 @@ function printPropagation(propagation: Partial<Record<string, PropagationResult>
     lines.push(
       `| ${name} | ${cell(r!.on)} | ${cell(r!.off)} | ${cell(r!.api_on)} | ${cell(r!.api_off)} |`
     )
+  }
+  const idle = Object.entries(propagation).filter(([, r]) => r!.idle)
+  if (idle.length) {
+    lines.push(
+      '',
+      `## What the idle cluster costs the database (${first?.instances} processes ONLINE, no requests)`,
+      '',
+      "Counted in the apps: every statement their Lucid connection sends. On the server: its own counter over the same window, and over a window as long before the cluster started (other clients' share).",
+      '',
+      '| store | seconds | queries/s, all processes (each) | server counter | server /s with the cluster | before it | PostgreSQL listening connections |',
+      '|---|---|---|---|---|---|---|'
+    )
+    for (const [name, r] of idle) {
+      const cost = r!.idle!
+      lines.push(
+        `| ${name} | ${cost.seconds} | ${cost.app_queries_per_second} (${cost.app_queries_per_second_each.join(', ')}) | ${cost.server_counter ?? '—'} | ${cost.server_per_second ?? '—'} | ${cost.server_baseline_per_second ?? '—'} | ${cost.listening_connections ?? '—'} |`
+      )
+    }
   }
   process.stdout.write(lines.join('\n') + '\n')
 }
@@ -282,6 +338,25 @@ function printCensus(census: Partial<Record<string, CensusResult>>) {
     lines.push(
       `| ${name} | ${cell(r!.first_call)} | ${cell(r!.first_call_with_sweep)} | ${cell(r!.count_sessions)} | ${cell(r!.running_tasks_ms)} | ${cell(r!.census)} |`
     )
+  }
+  const loaded = Object.entries(census).filter(([, r]) => r!.under_load)
+  if (loaded.length) {
+    lines.push(
+      '',
+      '## Census under load (another process writes presence rows as fast as it can; ms, median / p95; target: census p95 ≤ 20 ms)',
+      '',
+      '| database | writers | writes/s reached | manager.census() | countSessions (uncapped) | load average (1 min) |',
+      '|---|---|---|---|---|---|'
+    )
+    for (const [name, r] of loaded) {
+      for (const load of [r!.under_load!, r!.under_load_wal].filter((x) => x !== undefined)) {
+        const cell = (s: { median: number; p95: number }, failed: number) =>
+          `${s.median} / ${s.p95}${failed ? ` (${failed} calls failed)` : ''}`
+        lines.push(
+          `| ${name}${load.journal_mode ? ` (journal ${load.journal_mode})` : ''} | ${load.workers} | ${load.writes_per_second}${load.write_errors ? ` (${load.write_errors} failed)` : ''} | ${cell(load.census, load.census_failed)} | ${cell(load.count_sessions, load.count_sessions_failed)} | ${load.loadavg} |`
+        )
+      }
+    }
   }
   for (const [name, r] of Object.entries(census)) {
     lines.push('', `### Query plans, ${name}`, '', '```')

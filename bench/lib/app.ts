@@ -95,6 +95,9 @@ function appEnv(port: number, env: AppEnv) {
     LOG_LEVEL: 'info',
     APP_KEY: 'averylongrandomsecretkeyforthebench',
     FIXTURE_STACK: 'kit',
+    /**
+     * Milliseconds (app/providers/test_overrides_provider.ts)
+     */
     MAINTENANCE_REFRESH_INTERVAL: '1000',
     SQLITE_FILE: USERS_FILE,
     ...env,
@@ -115,18 +118,21 @@ export class AppInstance {
   #ready: Promise<void>
 
   /**
-   * `cpu`: run the process on that core only (see cpu.ts)
+   * `cpu`: run the process on that core only (see cpu.ts). `ipc`: open the
+   * channel the fixture app answers "counters" on (app/counters.ts); with
+   * FIXTURE_COUNT_QUERIES=1 in `env` it counts its database queries
    */
   constructor(
     readonly port: number,
     env: AppEnv,
-    cpu?: string
+    cpu?: string,
+    ipc = false
   ) {
     const { command, args } = onCpu(cpu, process.execPath, [join(APP_ROOT, 'bin/server.js')])
     this.child = spawn(command, args, {
       cwd: ROOT,
       env: appEnv(port, env),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     })
     this.child.stdout!.setEncoding('utf8')
     this.child.stderr!.setEncoding('utf8')
@@ -161,6 +167,29 @@ export class AppInstance {
 
   url(path: string) {
     return `http://127.0.0.1:${this.port}${path}`
+  }
+
+  /**
+   * What the app counted so far (started with `ipc` only)
+   */
+  counters() {
+    return new Promise<Record<string, number>>((resolve, reject) => {
+      /**
+       * AdonisJS sends its own messages on the channel (the server ready)
+       */
+      const onMessage = (message: any) => {
+        if (!message?.counters) return
+        clearTimeout(timer)
+        this.child.off('message', onMessage)
+        resolve(message.counters)
+      }
+      const timer = setTimeout(() => {
+        this.child.off('message', onMessage)
+        reject(new Error(`:${this.port} sent no counters`))
+      }, 5000)
+      this.child.on('message', onMessage)
+      this.child.send('counters')
+    })
   }
 
   /**
