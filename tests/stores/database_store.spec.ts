@@ -58,6 +58,36 @@ async function twoSqliteStores() {
 }
 
 test.group('Database store on SQLite', () => {
+  test('warns once when the database file is not in WAL mode, and not in WAL', async ({
+    assert,
+    cleanup,
+  }) => {
+    const directory = await makeTempDir()
+    const warnings: string[] = []
+    const logger = { warn: (message: string) => warnings.push(message) }
+    const open = async (name: string, wal: boolean) => {
+      const db = openSqlite(join(directory, name))
+      cleanup(() => db.manager.closeAll())
+      const client = db.connection('sqlite')
+      if (wal) await client.rawQuery('PRAGMA journal_mode = WAL')
+      const store = new DatabaseStore(client, {}, { logger })
+      cleanup(() => store.close())
+      return store
+    }
+
+    const rollback = await open('rollback.sqlite3', false)
+    await rollback.subscribe(() => {})
+    assert.lengthOf(warnings, 1)
+    assert.match(warnings[0], /rollback\.sqlite3 uses the "delete" journal.*WAL/)
+    const again = await open('rollback.sqlite3', false)
+    await again.subscribe(() => {})
+    assert.lengthOf(warnings, 1, 'once per process and file')
+
+    const wal = await open('wal.sqlite3', true)
+    await wal.subscribe(() => {})
+    assert.lengthOf(warnings, 1, 'quiet in WAL mode')
+  })
+
   test('an unchanged database file answers from the cache, without a query', async ({
     assert,
     cleanup,
