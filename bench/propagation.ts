@@ -30,6 +30,7 @@ import {
   tableNames,
 } from './lib/databases.ts'
 import { log, round, sleep, summarise } from './lib/stats.ts'
+import { freePort } from '../tests/free_port.ts'
 
 /**
  * The stores, the database store once per database: `database` is the
@@ -340,7 +341,6 @@ async function idleCost(
 export async function propagationOn(
   store: PropagationStore,
   repeats: number,
-  basePort: number,
   idleSeconds: number
 ): Promise<PropagationResult> {
   const directory = await mkdtemp(join(tmpdir(), 'site-maintenance-bench-'))
@@ -359,7 +359,7 @@ export async function propagationOn(
     for (let index = 0; index < INSTANCES; index++) {
       instances.push(
         new AppInstance(
-          basePort + index,
+          await freePort(),
           {
             ...env,
             /**
@@ -437,12 +437,10 @@ export async function benchPropagation(
   databases: readonly BenchDatabase[] = BENCH_DATABASES
 ) {
   const results: Partial<Record<PropagationStore, PropagationResult>> = {}
-  let port = 39100
   for (const store of PROPAGATION_STORES) {
     const connection = DATABASE_OF[store]
     if (connection && !databases.includes(connection)) continue
-    results[store] = await propagationOn(store, quick ? 3 : 10, port, quick ? 5 : 20)
-    port += 10
+    results[store] = await propagationOn(store, quick ? 3 : 10, quick ? 5 : 20)
     const r = results[store]!
     log(
       `propagation ${store}: on ${r.on.median}/${r.on.max} ms, off ${r.off.median}/${r.off.max} ms (median/max)`
