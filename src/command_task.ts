@@ -12,6 +12,7 @@ import { constants, hostname } from 'node:os'
 import debug from './debug.ts'
 import * as errors from './errors.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
+import type { TaskRecord } from './types.ts'
 import { toMilliseconds } from './utils.ts'
 
 export interface CommandTaskOptions {
@@ -98,19 +99,8 @@ export class CommandTask implements AsyncDisposable {
       throw new errors.E_SITE_IN_MAINTENANCE([name, state.status.toUpperCase()])
     }
 
-    const now = Date.now()
     const id = randomUUID()
-    await manager.store.registerTask({
-      id,
-      name,
-      pid: process.pid,
-      host: hostname(),
-      startedAt: now,
-      heartbeatAt: now,
-      expiresAt: now + timeout,
-      finishedAt: null,
-      status: 'running',
-    })
+    await manager.store.registerTask(runningTaskRecord(id, name, Date.now(), timeout))
     debug('task %s (%s) started', name, id)
     return new this(id, name, manager, timeout)
   }
@@ -172,4 +162,27 @@ export class CommandTask implements AsyncDisposable {
 async function defaultManager(): Promise<MaintenanceManager> {
   const { default: app } = await import('@adonisjs/core/services/app')
   return app.container.make('maintenance.manager')
+}
+
+/**
+ * The row of a task of this process that starts running at `now`: what
+ * CommandTask and the queue workers' slots register
+ */
+export function runningTaskRecord(
+  id: string,
+  name: string,
+  now: number,
+  timeout: number
+): TaskRecord {
+  return {
+    id,
+    name,
+    pid: process.pid,
+    host: hostname(),
+    startedAt: now,
+    heartbeatAt: now,
+    expiresAt: now + timeout,
+    finishedAt: null,
+    status: 'running',
+  }
 }

@@ -8,10 +8,10 @@
  */
 
 import { randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
 import debug from '../debug.ts'
 import { JOB_TASK_PREFIX } from '../defaults.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
+import { runningTaskRecord } from '../command_task.ts'
 
 type Logger = { warn(message: string): void }
 
@@ -129,17 +129,14 @@ export class JobsInFlight {
         const now = Date.now()
         const busy = index < this.#count
         if (busy && !slot.registered) {
-          await store.registerTask({
-            id: slot.id,
-            name: `${JOB_TASK_PREFIX}slot ${index + 1} of worker ${this.#worker}`,
-            pid: process.pid,
-            host: hostname(),
-            startedAt: now,
-            heartbeatAt: now,
-            expiresAt: now + timeout,
-            finishedAt: null,
-            status: 'running',
-          })
+          await store.registerTask(
+            runningTaskRecord(
+              slot.id,
+              `${JOB_TASK_PREFIX}slot ${index + 1} of worker ${this.#worker}`,
+              now,
+              timeout
+            )
+          )
           slot.registered = slot.live = true
         } else if (busy && (!slot.live || renew)) {
           await store.heartbeatTask(slot.id, now, now + timeout)
