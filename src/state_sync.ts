@@ -10,6 +10,7 @@
 import type { LoggerService } from '@adonisjs/core/types'
 import type { MaintenanceManager } from './maintenance_manager.ts'
 import { initialState } from './state.ts'
+import { SerialRuns } from './utils.ts'
 import type { MaintenanceState } from './types.ts'
 
 type Logger = Pick<LoggerService, 'info' | 'error'>
@@ -28,8 +29,7 @@ export class StateSync {
    * read at a time, so a failed read's policy never lands on top of a
    * newer good read, and a notification during a read is not lost
    */
-  #running: Promise<void> | null = null
-  #again = false
+  #reads = new SerialRuns(() => this.#read())
   #lastError: Error | null = null
 
   constructor(
@@ -71,19 +71,7 @@ export class StateSync {
    * or end a scheduled window on time, and promote a finished drain
    */
   tick(): Promise<void> {
-    if (this.#running) {
-      this.#again = true
-      return this.#running
-    }
-    this.#running = (async () => {
-      do {
-        this.#again = false
-        await this.#read()
-      } while (this.#again)
-    })().finally(() => {
-      this.#running = null
-    })
-    return this.#running
+    return this.#reads.run()
   }
 
   async #read() {

@@ -12,6 +12,7 @@ import debug from '../debug.ts'
 import { JOB_TASK_PREFIX } from '../defaults.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
 import { runningTaskRecord } from '../command_task.ts'
+import { SerialRuns } from '../utils.ts'
 
 type Logger = { warn(message: string): void }
 
@@ -35,8 +36,15 @@ export class JobsInFlight {
   #slots: { id: string; registered: boolean; live: boolean }[] = []
   #count = 0
   #worker = randomUUID().slice(0, 8)
-  #running: Promise<void> | null = null
-  #again = false
+  /**
+   * One write at a time; `renew` applies to a write that a call starts
+   */
+  #writes = new SerialRuns(() => {
+    const renew = this.#renew
+    this.#renew = false
+    return this.#write(renew)
+  })
+  #renew = false
   #release: NodeJS.Timeout | null = null
   #heartbeat: NodeJS.Timeout | null = null
   #failing = false
@@ -76,7 +84,7 @@ export class JobsInFlight {
     if (this.#release) clearTimeout(this.#release)
     if (this.#heartbeat) clearInterval(this.#heartbeat)
     this.#release = this.#heartbeat = null
-    await this.#running
+    await this.#writes.running
     const slots = this.#slots.filter((slot) => slot.registered)
     this.#slots = []
     await Promise.all(
@@ -102,20 +110,8 @@ export class JobsInFlight {
    * change made meanwhile is written by the same run before it settles
    */
   #reconcile(renew = false): Promise<void> {
-    if (this.#running) {
-      this.#again = true
-      return this.#running
-    }
-    this.#running = (async () => {
-      do {
-        this.#again = false
-        await this.#write(renew)
-        renew = false
-      } while (this.#again)
-    })().finally(() => {
-      this.#running = null
-    })
-    return this.#running
+    if (!this.#writes.running) this.#renew = renew
+    return this.#writes.run()
   }
 
   async #write(renew: boolean) {
