@@ -8,7 +8,7 @@
  */
 
 import { test } from '@japa/runner'
-import type { Browser } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { MAX_PNG_BYTES, launchChromium, screenshot } from './chromium.ts'
 import { bootSite, login, waitFor } from './http/helpers.ts'
 
@@ -18,6 +18,27 @@ import { bootSite, login, waitFor } from './http/helpers.ts'
  */
 const STATUS = '/__maintenance/status'
 const TYPED = 'Half a page of notes typed before the site went down.'
+
+/**
+ * What goes wrong on a page: script errors, and failed requests but the
+ * browser's favicon probe (reported once, by their response)
+ */
+function pageErrors(page: Page): string[] {
+  const errors: string[] = []
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      errors.push(message.text())
+    }
+  })
+  page.on('pageerror', (error) => errors.push(error.message))
+  page.on('response', (answer) => {
+    const url = new URL(answer.url())
+    if (answer.status() >= 400 && url.pathname !== '/favicon.ico') {
+      errors.push(`${answer.status()} ${url.pathname}`)
+    }
+  })
+  return errors
+}
 
 test.group('Live banner | headless Chromium', (group) => {
   let browser: Browser
@@ -52,25 +73,10 @@ test.group('Live banner | headless Chromium', (group) => {
       [...user.cookies].map(([name, value]) => ({ name, value, url: origin }))
     )
     const page = await context.newPage()
-    const errors: string[] = []
+    const errors = pageErrors(page)
     const polls: Array<{ cookie?: string }> = []
     const posts: string[] = []
     const navigations: string[] = []
-    /**
-     * Script errors, and failed requests but the browser's favicon probe
-     */
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-        errors.push(message.text())
-      }
-    })
-    page.on('pageerror', (error) => errors.push(error.message))
-    page.on('response', (answer) => {
-      const url = new URL(answer.url())
-      if (answer.status() >= 400 && url.pathname !== '/favicon.ico') {
-        errors.push(`${answer.status()} ${url.pathname}`)
-      }
-    })
     page.on('request', (request) => {
       const url = new URL(request.url())
       if (url.pathname === STATUS) polls.push({ cookie: request.headers().cookie })
@@ -198,23 +204,8 @@ test.group('Live banner | headless Chromium', (group) => {
     const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'UTC' })
     cleanup(() => context.close())
     const page = await context.newPage()
-    const errors: string[] = []
+    const errors = pageErrors(page)
     const requests: string[] = []
-    page.on('pageerror', (error) => errors.push(error.message))
-    /**
-     * Script errors, and failed requests but the browser's favicon probe
-     */
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-        errors.push(message.text())
-      }
-    })
-    page.on('response', (answer) => {
-      const url = new URL(answer.url())
-      if (answer.status() >= 400 && url.pathname !== '/favicon.ico') {
-        errors.push(`${answer.status()} ${url.pathname}`)
-      }
-    })
     page.on('request', (request) => {
       const url = new URL(request.url())
       if (url.pathname !== '/favicon.ico') requests.push(`${request.method()} ${url.pathname}`)
