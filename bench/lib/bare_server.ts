@@ -12,7 +12,7 @@
  * byte but for the Date header, with no framework at all: the physical
  * limit of an answer written by Node.js, and the control of the soak.
  * It writes the answer as the app's early answer does (`writeHead` with
- * an object, then `end` with a string). Run by Node's own type stripping
+ * a flat list of names and values, then `end` with a string). Run by Node's own type stripping
  * (no loader): `node bare_server.ts <port> <answer.json>`, where the file
  * holds `{ reason, status, headers: [name, value][], body, keepAliveTimeout }`
  * (see answers.ts). Prints "listening" once it does.
@@ -29,7 +29,7 @@ const answer = JSON.parse(readFileSync(file, 'utf8')) as {
   keepAliveTimeout: number | null
 }
 const { status, reason, body } = answer
-const headers = Object.fromEntries(answer.headers)
+const headers = answer.headers.flat()
 
 const server = createServer((_req, res) => {
   res.writeHead(status, reason, headers)

@@ -85,7 +85,7 @@ export function maintenanceAnswer(
     return {
       status: 409,
       headers: replyHeaders,
-      wireHeaders: { ...replyHeaders, 'Content-Length': '0' },
+      wireHeaders: flatHeaders({ ...replyHeaders, 'Content-Length': '0' }),
       body: '',
     }
   }
@@ -112,13 +112,24 @@ export interface MaintenanceReply {
   headers: Readonly<Record<string, string>>
   /**
    * The headers plus Content-Length, as the early answer writes them
-   * with `writeHead`
+   * with `writeHead`: a flat list of names and values (see flatHeaders)
    */
-  wireHeaders: Readonly<Record<string, string>>
+  wireHeaders: readonly string[]
   body: string
 }
 
 type ReplyKind = 'html' | 'htmx' | 'json'
+
+/**
+ * `[name, value, name, value…]`, the form of `writeHead` headers that
+ * Node.js writes with an indexed loop. An object goes through a `for…in`
+ * that AdonisJS's own responses share: once a process has written a few
+ * responses of other header shapes, that loop is megamorphic, and every
+ * early answer paid ~6 µs for it (BENCHMARKS.md, ninth session)
+ */
+function flatHeaders(headers: Record<string, string>): string[] {
+  return Object.entries(headers).flat()
+}
 
 /**
  * The replies built for one body source (a prepared answer, or one of its
@@ -154,7 +165,7 @@ function replyOf(
   const reply: MaintenanceReply = {
     status: 503,
     headers,
-    wireHeaders: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) },
+    wireHeaders: flatHeaders({ ...headers, 'Content-Length': String(Buffer.byteLength(body)) }),
     body,
   }
   if (!built) replies.set(source, (built = {}))

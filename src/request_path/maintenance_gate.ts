@@ -409,7 +409,7 @@ export class MaintenanceGate {
 
     this.stats.recordAnswered(state.status)
     const { status, wireHeaders, body } = maintenanceAnswer(snapshot.answer, req)
-    res.writeHead(status, wireHeaders)
+    res.writeHead(status, wireHeaders as string[]) // read, never changed, by Node.js
     res.end(body)
     return true
   }

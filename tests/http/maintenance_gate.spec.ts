@@ -384,10 +384,19 @@ test.group('MaintenanceGate | early answer', () => {
     const res = new ServerResponse(req)
     let body = ''
     const headers: Record<string, string | number> = {}
+    /**
+     * The headers as Node.js would send them: read back from the head it
+     * built (`_header`), whatever form the gate passed them in
+     */
     const writeHead = res.writeHead.bind(res)
-    res.writeHead = ((status: number, given: Record<string, string | number>) => {
-      for (const [name, value] of Object.entries(given)) headers[name.toLowerCase()] = value
-      return writeHead(status, given)
+    res.writeHead = ((...args: Parameters<typeof res.writeHead>) => {
+      const written = writeHead(...args)
+      const head = (res as unknown as { _header: string })._header
+      for (const line of head.split('\r\n').slice(1)) {
+        const colon = line.indexOf(': ')
+        if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 2)
+      }
+      return written
     }) as typeof res.writeHead
     res.end = ((chunk?: string) => {
       body = chunk ?? ''
