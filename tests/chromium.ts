@@ -25,6 +25,16 @@ export const CHROMIUM_PATH = '/usr/bin/chromium'
 export const SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url))
 
 /**
+ * Where screenshots of real time go (a countdown, the clock of a state
+ * written by a real command): they differ on every run, so they replace
+ * the committed ones only with SCREENSHOTS=update
+ */
+const TIMED_SCREENSHOTS =
+  process.env.SCREENSHOTS === 'update'
+    ? SCREENSHOTS
+    : fileURLToPath(new URL('../tmp/screenshots/', import.meta.url))
+
+/**
  * The most a committed screenshot may weigh
  */
 export const MAX_PNG_BYTES = 200 * 1024
@@ -55,14 +65,16 @@ export async function launchChromium(): Promise<Browser> {
     )
   }
   await mkdir(SCREENSHOTS, { recursive: true })
+  await mkdir(TIMED_SCREENSHOTS, { recursive: true })
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS })
 }
 
 /**
- * Write docs/screenshots/<name> (no animation, no caret); returns its size
+ * Write docs/screenshots/<name> (no animation, no caret); returns its size.
+ * `timed`: it shows real time, see TIMED_SCREENSHOTS.
  */
-export async function screenshot(page: Page, name: string) {
-  const path = join(SCREENSHOTS, name)
+export async function screenshot(page: Page, name: string, { timed = false } = {}) {
+  const path = join(timed ? TIMED_SCREENSHOTS : SCREENSHOTS, name)
   await page.screenshot({ path, animations: 'disabled', caret: 'hide' })
   const { size } = await stat(path)
   return size

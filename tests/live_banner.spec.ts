@@ -13,8 +13,9 @@ import { MAX_PNG_BYTES, launchChromium, screenshot } from './chromium.ts'
 import { bootSite, login, waitFor } from './http/helpers.ts'
 
 /**
- * The screenshots are committed next to the others (tests/chromium.ts).
- * The countdown is real time here, so the bytes change from run to run.
+ * The countdown is real time here, so the bytes of the screenshots change
+ * from run to run: they go to tmp/screenshots/, and replace the committed
+ * ones in docs/screenshots/ with SCREENSHOTS=update (tests/chromium.ts)
  */
 const STATUS = '/__maintenance/status'
 const TYPED = 'Half a page of notes typed before the site went down.'
@@ -113,7 +114,10 @@ test.group('Live banner | headless Chromium', (group) => {
     await page.waitForTimeout(1_100)
     assert.notEqual(await banner.locator('.sm-banner__countdown').innerText(), first, 'it ticks')
     assert.isTrue(await page.evaluate(() => (window as any).loadedOnce === true), 'no reload')
-    assert.isBelow(await screenshot(page, 'live_banner_pending.png'), MAX_PNG_BYTES)
+    assert.isBelow(
+      await screenshot(page, 'live_banner_pending.png', { timed: true }),
+      MAX_PNG_BYTES
+    )
 
     /**
      * OFFLINE: the banner says so; submitting the form warns instead of
@@ -140,7 +144,10 @@ test.group('Live banner | headless Chromium', (group) => {
     assert.equal(await page.locator('#note').inputValue(), TYPED)
     assert.deepEqual(posts, [], 'the form never left the page')
     assert.isTrue(await page.evaluate(() => (window as any).loadedOnce === true), 'no reload')
-    assert.isBelow(await screenshot(page, 'live_banner_offline.png'), MAX_PNG_BYTES)
+    assert.isBelow(
+      await screenshot(page, 'live_banner_offline.png', { timed: true }),
+      MAX_PNG_BYTES
+    )
 
     /**
      * Back ONLINE: the banner goes, and the form is sent
