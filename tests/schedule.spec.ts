@@ -229,9 +229,13 @@ test.group('Scheduled windows | in the booted app', () => {
     const { app, server } = await bootSite('file')
     const client = new Client(server)
 
+    /**
+     * Far enough ahead that the two Ace processes below (seconds each on a
+     * loaded machine) still see the site ONLINE
+     */
     const schedule = await app.ace([
       'offline:on',
-      '--at=in 8s',
+      '--at=in 15s',
       '--announce=10m',
       '--until=2s',
       '--message=Moving to a new database',
@@ -256,7 +260,7 @@ test.group('Scheduled windows | in the booted app', () => {
     assert.match(page.body, /Maintenance at \d\d:\d\d UTC\./)
     assert.include(page.body, 'Moving to a new database')
 
-    await waitForStatus(server, 503)
+    await waitForStatus(server, 503, '/', 20_000)
     await waitForLockFile(app, true)
     await waitForStatus(server, 200)
     const after = await client.get('/')

@@ -213,11 +213,15 @@ export async function waitFor(
  * Wait until the server answers anonymous visitors with `status`: the
  * state written by an Ace command has reached the app
  */
-export function waitForStatus(server: RunningServer, status: number, path = '/') {
-  return waitFor(`${path} to answer ${status}`, async () => {
-    const response = await new Client(server).get(path)
-    return response.status === status
-  })
+export function waitForStatus(server: RunningServer, status: number, path = '/', timeout?: number) {
+  return waitFor(
+    `${path} to answer ${status}`,
+    async () => {
+      const response = await new Client(server).get(path)
+      return response.status === status
+    },
+    timeout
+  )
 }
 
 /**
