@@ -8,8 +8,9 @@
  */
 
 import { randomBytes } from 'node:crypto'
-import { isAbsolute } from 'node:path'
+import { isAbsolute, join, sep } from 'node:path'
 import { BaseCommand, args, flags } from '@adonisjs/core/ace'
+import { configProvider } from '@adonisjs/core'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import {
   HAPROXY_LUA_FILE,
@@ -19,26 +20,33 @@ import {
   renderSnippet,
   type WebServer,
 } from '../src/web_servers/main.ts'
-import { defaults } from '../src/defaults.ts'
+import type { ResolvedMaintenanceConfig } from '../src/types.ts'
+
+/**
+ * The static page's place under the page directory the snippets serve
+ */
+const PAGE_IN_DIR = join('maintenance', 'index.html')
 
 /**
  * Print the web-server snippet that answers 503 with the static page while
  * the lock file exists, so an OFFLINE site needs no Node process at all.
- * It only renders text: the app is not started.
+ * The lock file, the page and Retry-After default to config/maintenance.ts
+ * (the app is started for its config; nothing is read from the store).
  */
 export default class OfflineSnippet extends BaseCommand {
   static commandName = 'offline:snippet'
   static description = `Print the ${WEB_SERVERS.join(', ')} config that serves the maintenance page while the lock file exists`
-  static options: CommandOptions = {}
+  static options: CommandOptions = { startApp: true }
 
   @args.string({ description: `Web server: ${WEB_SERVERS.join(', ')}` })
   declare server: string
 
-  @flags.string({ description: `Lock file path (default: ${defaults.lockFile} in the app)` })
+  @flags.string({ description: 'Lock file path (default: lockFile of config/maintenance.ts)' })
   declare lockFile?: string
 
   @flags.string({
-    description: `Directory holding maintenance/index.html (default: ${defaults.pageDir})`,
+    description:
+      'Directory holding maintenance/index.html (default: from staticPage of the config)',
   })
   declare pageDir?: string
 
@@ -69,7 +77,7 @@ export default class OfflineSnippet extends BaseCommand {
   })
   declare bypassCookie?: string
 
-  @flags.string({ description: `Retry-After, in seconds (default: ${defaults.retryAfter})` })
+  @flags.string({ description: 'Retry-After, in seconds (default: retryAfter of the config)' })
   declare retry?: string
 
   @flags.string({
@@ -85,6 +93,50 @@ export default class OfflineSnippet extends BaseCommand {
    */
   #appPath(path: string) {
     return isAbsolute(path) ? path : this.app.makePath(path)
+  }
+
+  /**
+   * The lock file, page directory and Retry-After the app itself uses,
+   * from config/maintenance.ts; the flags override each. A snippet that
+   * watched another file than the one the app writes would never switch,
+   * so a config without a lock file or a static page fails unless the
+   * flag says where.
+   */
+  async #paths() {
+    const config = await configProvider.resolve<ResolvedMaintenanceConfig>(
+      this.app,
+      this.app.config.get('maintenance', {})
+    )
+    if (!config) {
+      throw new Error(
+        'Invalid "config/maintenance.ts" file. Make sure you are using the "defineConfig" method'
+      )
+    }
+    let lockFile: string
+    if (this.lockFile !== undefined) {
+      lockFile = this.#appPath(this.lockFile)
+    } else if (config.lockFile === false) {
+      throw new Error(
+        'config/maintenance.ts sets lockFile: false, so the app writes no lock file and the web server would never switch: set lockFile there, or pass --lock-file'
+      )
+    } else {
+      lockFile = config.lockFile
+    }
+    let pageDir: string
+    if (this.pageDir !== undefined) {
+      pageDir = this.#appPath(this.pageDir)
+    } else if (config.staticPage === false) {
+      throw new Error(
+        'config/maintenance.ts sets staticPage: false, so the app writes no page for the web server: set staticPage there, or pass --page-dir'
+      )
+    } else if (!config.staticPage.endsWith(sep + PAGE_IN_DIR)) {
+      throw new Error(
+        `The web servers serve the page as /maintenance/index.html of a directory, and staticPage is ${config.staticPage}: end it with ${PAGE_IN_DIR}, or pass --page-dir`
+      )
+    } else {
+      pageDir = config.staticPage.slice(0, -(sep + PAGE_IN_DIR).length)
+    }
+    return { lockFile, pageDir, retryAfter: config.retryAfter }
   }
 
   async run() {
@@ -118,6 +170,7 @@ export default class OfflineSnippet extends BaseCommand {
       if (this.bypassCookie !== undefined && this.secret === undefined) {
         throw new Error('--bypass-cookie needs --secret (give it empty to generate one)')
       }
+      const paths = await this.#paths()
       let secret = this.secret
       if (secret === '') {
         secret = randomBytes(32).toString('base64url')
@@ -126,15 +179,15 @@ export default class OfflineSnippet extends BaseCommand {
         )
       }
       const snippet = renderSnippet(this.server as WebServer, {
-        lockFile: this.#appPath(this.lockFile ?? defaults.lockFile),
-        pageDir: this.#appPath(this.pageDir ?? defaults.pageDir),
+        lockFile: paths.lockFile,
+        pageDir: paths.pageDir,
         upstream: this.upstream ?? `127.0.0.1:${process.env.PORT || 3333}`,
         listen: this.listen,
         allow: this.allow,
         trustedProxies: this.trustedProxy,
         allowedPaths: this.allowedPath,
         bypass: secret === undefined ? null : { secret, cookie: this.bypassCookie },
-        retryAfter: this.retry === undefined ? undefined : Number(this.retry),
+        retryAfter: this.retry === undefined ? paths.retryAfter : Number(this.retry),
         luaFile: this.#appPath(this.luaFile ?? HAPROXY_LUA_FILE),
       })
       process.stdout.write(snippet)

@@ -7,6 +7,8 @@
  * file that was distributed with this source code.
  */
 
+import { mkdir, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { test } from '@japa/runner'
 import { webServerBypassValue } from '../../src/web_servers/main.ts'
 import { createFixtureApp } from '../fixture_app.ts'
@@ -61,4 +63,59 @@ test.group('offline:snippet', () => {
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, /# {3}lua-load \/\S+\/deploy\/maintenance\/site_maintenance\.lua\n/)
   }).timeout(60_000)
+
+  test('watches the lock file and serves the page config/maintenance.ts names, unless flags say', async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await createFixtureApp('file')
+    const other = await createSite()
+    cleanup(() => other.remove())
+    const lockFile = app.env.MAINTENANCE_LOCK_FILE
+    const page = app.env.MAINTENANCE_STATIC_PAGE
+    const pageDir = dirname(dirname(page))
+    /**
+     * As the app writes it on going OFFLINE: the snippet checks it is there
+     */
+    await mkdir(dirname(page), { recursive: true })
+    await writeFile(page, '<!doctype html><title>Down</title>')
+
+    const nginx = await app.ace(['offline:snippet', 'nginx'])
+    assert.equal(nginx.code, 0, nginx.stderr)
+    assert.include(nginx.stdout, `if (-f ${lockFile})`)
+    assert.include(nginx.stdout, `root ${pageDir};`)
+    assert.notInclude(nginx.stdout, 'tmp/maintenance/down')
+
+    const flagged = await app.ace([
+      'offline:snippet',
+      'apache',
+      '--lock-file=/srv/other/down',
+      `--page-dir=${other.pageDir}`,
+    ])
+    assert.equal(flagged.code, 0, flagged.stderr)
+    assert.include(flagged.stdout, '/srv/other/down')
+    assert.include(flagged.stdout, other.pageDir)
+    assert.notInclude(flagged.stdout, lockFile)
+    assert.notInclude(flagged.stdout, pageDir)
+
+    /**
+     * The config turns the lock file or the page off, or puts the page
+     * where no web server would find it: fail, naming the flag
+     */
+    for (const [env, flag] of [
+      [{ MAINTENANCE_LOCK_FILE: 'false' }, '--lock-file'],
+      [{ MAINTENANCE_STATIC_PAGE: 'false' }, '--page-dir'],
+      [{ MAINTENANCE_STATIC_PAGE: join(pageDir, 'down.html') }, '--page-dir'],
+    ] as const) {
+      const refused = await app.ace(['offline:snippet', 'caddy'], env)
+      assert.equal(refused.code, 1, JSON.stringify(env))
+      assert.include(refused.stderr + refused.stdout, flag, JSON.stringify(env))
+      assert.notInclude(refused.stdout, 'reverse_proxy', 'no snippet printed')
+    }
+    const given = await app.ace(['offline:snippet', 'caddy', '--lock-file=/srv/down'], {
+      MAINTENANCE_LOCK_FILE: 'false',
+    })
+    assert.equal(given.code, 0, given.stderr)
+    assert.include(given.stdout, 'reverse_proxy')
+  }).timeout(90_000)
 })
