@@ -17,37 +17,46 @@ import { knex as knexAdapter } from '@boringnode/queue/drivers/knex_adapter'
 import { Redis } from 'ioredis'
 import { createFixtureApp, type FixtureApp, type RunningAce } from './fixture_app.ts'
 import { createDatabase, makeTempDir } from './helpers.ts'
+import type { DatabaseName } from './database.ts'
 import ReportJob from './fixtures/app/app/jobs/report_job.ts'
 import StatusMailJob from './fixtures/app/app/jobs/status_mail_job.ts'
 
-type Driver = 'redis' | 'database'
+/**
+ * @adonisjs/queue's drivers: Redis, and the database driver on each database
+ */
+const DRIVERS = ['redis', 'database on pg', 'database on mysql', 'database on sqlite'] as const
+type Driver = (typeof DRIVERS)[number]
 
 /**
  * The fixture app with @adonisjs/queue on `driver` (its maintenance store
- * on the same backend: Redis, or PostgreSQL), a queue of this test's own,
- * and a dispatcher in this process
+ * on the same backend: Redis, or the same database), a queue of this
+ * test's own, and a dispatcher in this process
  */
 async function queueApp(driver: Driver) {
-  const app: FixtureApp = await createFixtureApp(driver === 'redis' ? 'redis' : 'pg')
+  const connection = driver === 'redis' ? null : (driver.split(' ').at(-1) as DatabaseName)
+  const app: FixtureApp = await createFixtureApp(connection ?? 'redis')
   const dir = await makeTempDir()
   const name = `maint_${process.pid}_${randomBytes(4).toString('hex')}`
-  const env: Record<string, string> = { FIXTURE_QUEUE: driver, FIXTURE_QUEUE_NAME: name }
+  const env: Record<string, string> = {
+    FIXTURE_QUEUE: connection ? 'database' : 'redis',
+    FIXTURE_QUEUE_NAME: name,
+  }
 
-  if (driver === 'redis') {
+  if (connection === null) {
     /**
      * As @adonisjs/queue's redis driver uses the app's connection: no key prefix
      */
-    const connection = new Redis({ host: '127.0.0.1', port: 6379, keyPrefix: '' })
-    await QueueManager.init({ default: 'test', adapters: { test: redisAdapter(connection) } })
+    const redis = new Redis({ host: '127.0.0.1', port: 6379, keyPrefix: '' })
+    await QueueManager.init({ default: 'test', adapters: { test: redisAdapter(redis) } })
     getActiveTest()?.cleanup(async () => {
       await QueueManager.destroy()
-      const keys = await connection.keys(`jobs::${name}*`)
-      if (keys.length) await connection.del(...keys)
-      connection.disconnect()
+      const keys = await redis.keys(`jobs::${name}*`)
+      if (keys.length) await redis.del(...keys)
+      redis.disconnect()
     })
   } else {
-    const db = createDatabase('pg')
-    const client = db.connection('pg').getWriteClient()
+    const db = createDatabase(connection)
+    const client = db.connection(connection).getWriteClient()
     const table = `queue_jobs_${name}`
     const schema = new QueueSchemaService(client)
     await schema.createJobsTable(table)
@@ -119,7 +128,7 @@ function sleep(ms: number) {
 
 test.group('Queue workers during maintenance', () => {
   test('{$self}: a job running when offline:on starts finishes, and the drain waits for it')
-    .with(['redis', 'database'] as const)
+    .with([...DRIVERS])
     .run(async ({ assert }, driver) => {
       const queue = await queueApp(driver)
       await queue.startWorker()
@@ -148,7 +157,7 @@ test.group('Queue workers during maintenance', () => {
     .timeout(120_000)
 
   test('{$self}: a job enqueued during PENDING runs after offline:off, exactly once')
-    .with(['redis', 'database'] as const)
+    .with([...DRIVERS])
     .run(async ({ assert }, driver) => {
       const queue = await queueApp(driver)
       await queue.startWorker()
@@ -182,7 +191,7 @@ test.group('Queue workers during maintenance', () => {
     .timeout(120_000)
 
   test('{$self}: a job class that opts out runs while OFFLINE')
-    .with(['redis', 'database'] as const)
+    .with([...DRIVERS])
     .run(async ({ assert }, driver) => {
       const queue = await queueApp(driver)
       const worker = await queue.startWorker()
