@@ -194,47 +194,49 @@ export function chart(results: any): string {
   }
 
   if (results.propagation_ms) {
+    /**
+     * From the write (activate()/deactivate() called) to the last of the
+     * processes answering the new state, against issue #19's targets: 50 ms
+     * median where a notification carries the change, 250 ms max elsewhere
+     */
+    const stores: Record<string, { label: string; target: number }> = {
+      file: { label: 'file', target: 50 },
+      redis: { label: 'redis', target: 50 },
+      database: { label: 'PostgreSQL', target: 50 },
+      database_mysql: { label: 'MariaDB', target: 250 },
+      database_sqlite: { label: 'SQLite', target: 250 },
+    }
     const rows: Row[] = []
     for (const [store, timing] of Object.entries<any>(results.propagation_ms)) {
-      const target = store === 'redis' ? 50 : 1100
-      rows.push(
-        {
-          label: `${store}: offline:on → last 503`,
-          value: timing.on.median,
-          behind: timing.on.max,
+      if (!timing.api_on || !stores[store]) continue
+      const { label, target } = stores[store]
+      /**
+       * A max target is read on the light bar: the row is red when it is over
+       */
+      const bar = (measured: { median: number; max: number }) =>
+        target === 250
+          ? { value: measured.max, behind: undefined, shown: 'max' }
+          : { value: measured.median, behind: measured.max, shown: 'median' }
+      for (const [key, event] of [
+        ['api_on', 'write → last 503'],
+        ['api_off', 'write → last 200'],
+      ] as const) {
+        const { value, behind, shown } = bar(timing[key])
+        rows.push({
+          label: `${label}: ${event}${shown === 'max' ? ', max' : ''}`,
+          value,
+          behind,
           target,
-        },
-        {
-          label: `${store}: offline:off → last 200`,
-          value: timing.off.median,
-          behind: timing.off.max,
-          target,
-        }
-      )
-      if (store === 'redis' && timing.api_on) {
-        rows.push(
-          {
-            label: 'redis: activate() called → last 503',
-            value: timing.api_on.median,
-            behind: timing.api_on.max,
-            target,
-          },
-          {
-            label: 'redis: deactivate() called → last 200',
-            value: timing.api_off.median,
-            behind: timing.api_off.max,
-            target,
-          }
-        )
+        })
       }
     }
     panels.push(
       panel(
-        'Propagation to 4 app processes (ms, median; light bar: max)',
-        'From the command exiting (0: all had switched before it exited); marks: redis 50 ms, file/database 1 s interval + 100 ms',
+        'Propagation to 4 app processes (ms; median, light bar: max)',
+        'From the write to the last process answering the new state; marks: 50 ms median, 250 ms max',
         rows,
         ' ms',
-        1400
+        300
       )
     )
   }
@@ -250,6 +252,28 @@ export function chart(results: any): string {
           behindLabel: 'p95',
           target: 20,
         },
+        ...(timing.census_under_load
+          ? [
+              {
+                label: `${database}: under a write load${timing.census_under_load_wal ? ', rollback journal' : ''}`,
+                value: timing.census_under_load.median,
+                behind: timing.census_under_load.p95,
+                behindLabel: 'p95',
+                target: 20,
+              },
+            ]
+          : []),
+        ...(timing.census_under_load_wal
+          ? [
+              {
+                label: `${database}: under a write load, WAL`,
+                value: timing.census_under_load_wal.median,
+                behind: timing.census_under_load_wal.p95,
+                behindLabel: 'p95',
+                target: 20,
+              },
+            ]
+          : []),
         {
           label: `${database}: first call of a process`,
           value: timing.first_call.median,
@@ -265,12 +289,13 @@ export function chart(results: any): string {
         'Mark: the 20 ms target',
         rows,
         ' ms',
-        Math.max(30, ...rows.map((row) => (row.behind ?? row.value) * 1.05))
+        40 // the 20 ms mark in the middle; slower rows run off the end, in red
       )
     )
   }
 
-  const footer = `${results.machine?.nproc} cores, ${results.machine?.cpu}, Node ${results.machine?.node}, ${String(results.date).slice(0, 10)}${results.quick ? ' (quick run)' : ''}`
+  const dates = [...new Set<string>(results.dates ?? [String(results.date).slice(0, 10)])]
+  const footer = `${results.machine?.nproc} cores, ${results.machine?.cpu}, Node ${results.machine?.node}, ${dates.join(' and ')}${results.quick ? ' (quick run)' : ''}`
   let y = 0
   const body = panels
     .map((one) => {
@@ -297,9 +322,19 @@ ${body}
 `
 }
 
+/**
+ * `node bench/chart.ts [results.json …]`: several files are merged in
+ * order, a later one's sections replacing an earlier one's (the request
+ * path of one run, propagation and census of others)
+ */
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const source = process.argv[2] ?? new URL('../tmp/bench/results.json', import.meta.url)
-  const results = JSON.parse(await readFile(source, 'utf8'))
+  const sources = process.argv.slice(2)
+  if (sources.length === 0)
+    sources.push(new URL('../tmp/bench/results.json', import.meta.url).pathname)
+  const results: any = { dates: [] }
+  for (const source of sources) {
+    const one = JSON.parse(await readFile(source, 'utf8'))
+    Object.assign(results, one, { dates: [...results.dates, String(one.date).slice(0, 10)] })
+  }
   await writeFile(new URL('../docs/benchmarks.svg', import.meta.url), chart(results))
-  process.stderr.write('wrote docs/benchmarks.svg\n')
 }
