@@ -102,13 +102,14 @@ test.group('offline:snippet', () => {
      * The config turns the lock file or the page off, or puts the page
      * where no web server would find it: fail, naming the flag
      */
-    for (const [env, flag] of [
-      [{ MAINTENANCE_LOCK_FILE: 'false' }, '--lock-file'],
-      [{ MAINTENANCE_STATIC_PAGE: 'false' }, '--page-dir'],
-      [{ MAINTENANCE_STATIC_PAGE: join(pageDir, 'down.html') }, '--page-dir'],
+    for (const [env, reason, flag] of [
+      [{ MAINTENANCE_LOCK_FILE: 'false' }, 'sets lockFile: false', '--lock-file'],
+      [{ MAINTENANCE_STATIC_PAGE: 'false' }, 'sets staticPage: false', '--page-dir'],
+      [{ MAINTENANCE_STATIC_PAGE: join(pageDir, 'down.html') }, 'end it with', '--page-dir'],
     ] as const) {
       const refused = await app.ace(['offline:snippet', 'caddy'], env)
       assert.equal(refused.code, 1, JSON.stringify(env))
+      assert.include(refused.stderr + refused.stdout, reason, JSON.stringify(env))
       assert.include(refused.stderr + refused.stdout, flag, JSON.stringify(env))
       assert.notInclude(refused.stdout, 'reverse_proxy', 'no snippet printed')
     }
