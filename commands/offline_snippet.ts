@@ -62,7 +62,10 @@ export default class OfflineSnippet extends BaseCommand {
   @flags.array({ description: 'CIDR range of the load balancer in front (repeatable)' })
   declare trustedProxy?: string[]
 
-  @flags.array({ description: 'Exact path still proxied while offline (default: /health)' })
+  @flags.array({
+    description:
+      'Exact path still proxied while offline (repeatable; default: the exact allowedPaths of the config, else /health)',
+  })
   declare allowedPath?: string[]
 
   @flags.string({
@@ -136,7 +139,29 @@ export default class OfflineSnippet extends BaseCommand {
     } else {
       pageDir = config.staticPage.slice(0, -(sep + PAGE_IN_DIR).length)
     }
-    return { lockFile, pageDir, retryAfter: config.retryAfter }
+    return {
+      lockFile,
+      pageDir,
+      retryAfter: config.retryAfter,
+      allowedPaths: this.#allowedPaths(config),
+    }
+  }
+
+  /**
+   * What the app exempts, the web server forwards: the config's exact
+   * allowedPaths. The snippets match exact paths only, so a prefix entry
+   * ("/webhooks/*") is named on stderr: the web server answers 503 there.
+   */
+  #allowedPaths(config: ResolvedMaintenanceConfig): string[] | undefined {
+    if (this.allowedPath !== undefined) return this.allowedPath
+    const exact = config.allowedPaths.filter((path) => !path.endsWith('/*'))
+    const prefixes = config.allowedPaths.filter((path) => path.endsWith('/*'))
+    if (prefixes.length) {
+      process.stderr.write(
+        `The web servers forward exact paths only: ${prefixes.join(', ')} of allowedPaths get the 503 page while the lock file exists. Pass each path below them with --allowed-path to forward it.\n`
+      )
+    }
+    return exact.length ? exact : undefined
   }
 
   async run() {
@@ -185,7 +210,7 @@ export default class OfflineSnippet extends BaseCommand {
         listen: this.listen,
         allow: this.allow,
         trustedProxies: this.trustedProxy,
-        allowedPaths: this.allowedPath,
+        allowedPaths: paths.allowedPaths,
         bypass: secret === undefined ? null : { secret, cookie: this.bypassCookie },
         retryAfter: this.retry === undefined ? paths.retryAfter : Number(this.retry),
         luaFile: this.#appPath(this.luaFile ?? HAPROXY_LUA_FILE),

@@ -113,6 +113,26 @@ test.group('offline:snippet', () => {
       assert.include(refused.stderr + refused.stdout, flag, JSON.stringify(env))
       assert.notInclude(refused.stdout, 'reverse_proxy', 'no snippet printed')
     }
+    /**
+     * The app's exact exempt paths reach the app through the web server too;
+     * a prefix cannot, and stderr says so
+     */
+    const exempt = await app.ace(['offline:snippet', 'nginx'], {
+      MAINTENANCE_ALLOWED_PATHS: '/health/live,/status,/webhooks/*',
+    })
+    assert.equal(exempt.code, 0, exempt.stderr)
+    assert.include(exempt.stdout, 'location = /health/live {')
+    assert.include(exempt.stdout, 'location = /status {')
+    assert.notInclude(exempt.stdout, 'location = /health {')
+    assert.notInclude(exempt.stdout, '/webhooks')
+    assert.include(exempt.stderr, '/webhooks/* of allowedPaths get the 503 page')
+    assert.include(nginx.stdout, 'location = /health {', 'without allowedPaths: /health')
+    const flaggedPath = await app.ace(['offline:snippet', 'nginx', '--allowed-path=/ping'], {
+      MAINTENANCE_ALLOWED_PATHS: '/status',
+    })
+    assert.include(flaggedPath.stdout, 'location = /ping {')
+    assert.notInclude(flaggedPath.stdout, 'location = /status {')
+
     const given = await app.ace(['offline:snippet', 'caddy', '--lock-file=/srv/down'], {
       MAINTENANCE_LOCK_FILE: 'false',
     })
