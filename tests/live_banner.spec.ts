@@ -11,6 +11,8 @@ import { test } from '@japa/runner'
 import type { Browser, Page } from 'playwright-core'
 import { MAX_PNG_BYTES, launchChromium, screenshot } from './chromium.ts'
 import { bootSite, login, waitFor } from './http/helpers.ts'
+import { freePort } from './free_port.ts'
+import { createSite, startWebServer } from './web_servers/helpers.ts'
 
 /**
  * The countdown is real time here, so the bytes of the screenshots change
@@ -246,5 +248,82 @@ test.group('Live banner | headless Chromium', (group) => {
     )
     assert.notInclude(requests, `GET ${STATUS}`)
     assert.deepEqual(errors, [], errors.join('\n'))
+  }).timeout(90_000)
+
+  test('behind nginx answering from the lock file, a page open when the site goes OFFLINE says so and keeps its form', async ({
+    assert,
+    cleanup,
+  }) => {
+    /**
+     * The app writes its lock file where nginx (as nobody when the tests
+     * run as root) can see it; nginx runs the package's own snippet
+     */
+    const site = await createSite()
+    cleanup(() => site.remove())
+    const { app, server } = await bootSite('file', {
+      MAINTENANCE_BANNER_LIVE: 'true',
+      MAINTENANCE_BANNER_INTERVAL: '1s',
+      MAINTENANCE_LOCK_FILE: site.lockFile,
+    })
+    app.env.MAINTENANCE_LOCK_FILE = site.lockFile
+    const port = await freePort()
+    const nginx = await startWebServer(
+      'nginx',
+      site,
+      [
+        {
+          port,
+          options: {
+            lockFile: site.lockFile,
+            pageDir: site.pageDir,
+            upstream: `127.0.0.1:${server.port}`,
+          },
+        },
+      ],
+      server.port
+    )
+    cleanup(() => nginx.stop())
+    const origin = `http://127.0.0.1:${port}`
+
+    const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'UTC' })
+    cleanup(() => context.close())
+    const page = await context.newPage()
+    const polls: number[] = []
+    const posts: string[] = []
+    page.on('response', (answer) => {
+      if (new URL(answer.url()).pathname === STATUS) polls.push(answer.status())
+    })
+    page.on('request', (request) => {
+      if (request.method() === 'POST') posts.push(new URL(request.url()).pathname)
+    })
+    const response = await page.goto(`${origin}/notes`)
+    assert.equal(response?.status(), 200)
+    await page.evaluate(() => ((window as any).loadedOnce = true))
+    await waitFor('a poll through nginx', async () => polls.includes(200))
+    await page.locator('#note').fill(TYPED)
+
+    const forced = await app.ace(['offline:on', '--force', '--message=Back in half an hour.'])
+    assert.equal(forced.code, 0, forced.stderr)
+    const offline = page.locator('.sm-banner--offline')
+    await offline.waitFor({ state: 'visible', timeout: 5_000 })
+    assert.include(await offline.innerText(), 'The site is offline.')
+    assert.include(polls, 503, 'nginx answered a poll from the lock file')
+
+    await page.getByRole('button', { name: 'Save' }).click()
+    await waitFor('the warning', async () => {
+      const shown = await offline.locator('.sm-banner__warn').innerText()
+      return shown.includes('not sent')
+    })
+    assert.equal(page.url(), `${origin}/notes`)
+    assert.equal(await page.locator('#note').inputValue(), TYPED)
+    assert.deepEqual(posts, [], 'the form never left the page')
+    assert.isTrue(await page.evaluate(() => (window as any).loadedOnce === true), 'no reload')
+
+    /**
+     * Back ONLINE: nginx forwards the polls again and the banner goes
+     */
+    const off = await app.ace(['offline:off'])
+    assert.equal(off.code, 0, off.stderr)
+    await page.locator('.sm-banner').waitFor({ state: 'detached', timeout: 5_000 })
   }).timeout(90_000)
 })
