@@ -20,7 +20,16 @@ import {
   renderSnippet,
   type WebServer,
 } from '../src/web_servers/main.ts'
+import { defaults } from '../src/defaults.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
+
+/**
+ * What the snippet takes from the app's config
+ */
+type SnippetConfig = Pick<
+  ResolvedMaintenanceConfig,
+  'lockFile' | 'staticPage' | 'retryAfter' | 'allowedPaths'
+>
 
 /**
  * The static page's place under the page directory the snippets serve
@@ -31,12 +40,12 @@ const PAGE_IN_DIR = join('maintenance', 'index.html')
  * Print the web-server snippet that answers 503 with the static page while
  * the lock file exists, so an OFFLINE site needs no Node process at all.
  * The lock file, the page and Retry-After default to config/maintenance.ts
- * (the app is started for its config; nothing is read from the store).
+ * (the app is booted for its config, not started).
  */
 export default class OfflineSnippet extends BaseCommand {
   static commandName = 'offline:snippet'
   static description = `Print the ${WEB_SERVERS.join(', ')} config that serves the maintenance page while the lock file exists`
-  static options: CommandOptions = { startApp: true }
+  static options: CommandOptions = {}
 
   @args.string({ description: `Web server: ${WEB_SERVERS.join(', ')}` })
   declare server: string
@@ -99,6 +108,34 @@ export default class OfflineSnippet extends BaseCommand {
   }
 
   /**
+   * The app's config, booting the app for it (not started: nothing is read
+   * from the store). An app that cannot boot here (a Docker build without
+   * its environment, say) gets the package defaults, and stderr says so.
+   */
+  async #config(): Promise<SnippetConfig> {
+    try {
+      await this.app.boot()
+      const config = await configProvider.resolve<ResolvedMaintenanceConfig>(
+        this.app,
+        this.app.config.get('maintenance', {})
+      )
+      if (config) return config
+      throw new Error('it does not export defineConfig()')
+    } catch (error) {
+      const reason = String((error as Error).message).split('\n')[0]
+      process.stderr.write(
+        `config/maintenance.ts could not be read (${reason}): the snippet uses the package defaults (${defaults.lockFile}, ${defaults.staticPage}); pass --lock-file and --page-dir if the app uses others\n`
+      )
+      return {
+        lockFile: this.app.makePath(defaults.lockFile),
+        staticPage: this.app.makePath(defaults.staticPage),
+        retryAfter: defaults.retryAfter,
+        allowedPaths: [],
+      }
+    }
+  }
+
+  /**
    * The lock file, page directory and Retry-After the app itself uses,
    * from config/maintenance.ts; the flags override each. A snippet that
    * watched another file than the one the app writes would never switch,
@@ -106,15 +143,7 @@ export default class OfflineSnippet extends BaseCommand {
    * flag says where.
    */
   async #paths() {
-    const config = await configProvider.resolve<ResolvedMaintenanceConfig>(
-      this.app,
-      this.app.config.get('maintenance', {})
-    )
-    if (!config) {
-      throw new Error(
-        'Invalid "config/maintenance.ts" file. Make sure you are using the "defineConfig" method'
-      )
-    }
+    const config = await this.#config()
     let lockFile: string
     if (this.lockFile !== undefined) {
       lockFile = this.#appPath(this.lockFile)
@@ -152,7 +181,7 @@ export default class OfflineSnippet extends BaseCommand {
    * allowedPaths. The snippets match exact paths only, so a prefix entry
    * ("/webhooks/*") is named on stderr: the web server answers 503 there.
    */
-  #allowedPaths(config: ResolvedMaintenanceConfig): string[] | undefined {
+  #allowedPaths(config: SnippetConfig): string[] | undefined {
     if (this.allowedPath !== undefined) return this.allowedPath
     const exact = config.allowedPaths.filter((path) => !path.endsWith('/*'))
     const prefixes = config.allowedPaths.filter((path) => path.endsWith('/*'))

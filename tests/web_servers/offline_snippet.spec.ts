@@ -133,6 +133,19 @@ test.group('offline:snippet', () => {
     assert.include(flaggedPath.stdout, 'location = /ping {')
     assert.notInclude(flaggedPath.stdout, 'location = /status {')
 
+    /**
+     * An app that cannot boot here (its environment missing, as in a
+     * Docker build): the package defaults, said on stderr, exit 0
+     */
+    const unbooted = await app.ace(['offline:snippet', 'nginx', `--page-dir=${other.pageDir}`], {
+      MAINTENANCE_STORE: 'nowhere',
+    })
+    assert.equal(unbooted.code, 0, unbooted.stderr)
+    assert.include(unbooted.stderr, 'config/maintenance.ts could not be read')
+    assert.include(unbooted.stderr, 'pass --lock-file')
+    assert.match(unbooted.stdout, /if \(-f \/\S+\/tmp\/maintenance\/down\)/)
+    assert.notInclude(unbooted.stdout, lockFile)
+
     const given = await app.ace(['offline:snippet', 'caddy', '--lock-file=/srv/down'], {
       MAINTENANCE_LOCK_FILE: 'false',
     })
