@@ -15,6 +15,12 @@ import { QueueManager, QueueSchemaService } from '@adonisjs/queue'
 import { redis as redisAdapter } from '@boringnode/queue/drivers/redis_adapter'
 import { knex as knexAdapter } from '@boringnode/queue/drivers/knex_adapter'
 import { Redis } from 'ioredis'
+import { LoggerFactory } from '@adonisjs/core/factories/logger'
+import type { ApplicationService } from '@adonisjs/core/types'
+import { MaintenanceManager } from '../src/maintenance_manager.ts'
+import { QueueGate } from '../src/queue/queue_gate.ts'
+import { FileStore } from '../src/stores/file.ts'
+import { resolveConfig } from './resolve_config.ts'
 import { createFixtureApp, type FixtureApp, type RunningAce } from './fixture_app.ts'
 import { createDatabase, makeTempDir } from './helpers.ts'
 import type { DatabaseName } from './database.ts'
@@ -220,4 +226,30 @@ test.group('Queue workers during maintenance', () => {
       assert.equal(await queue.count('started', 'report'), 1)
     })
     .timeout(120_000)
+})
+
+test.group('Queue gate', () => {
+  test('starts the state sync on the first pop, and never again once the app stopped it', async ({
+    assert,
+  }) => {
+    const store = new FileStore(join(await makeTempDir(), 'state'))
+    const manager = new MaintenanceManager(await resolveConfig(store))
+    const logger = new LoggerFactory().create()
+    const bindings: Record<string, unknown> = { 'maintenance.manager': manager, 'logger': logger }
+    const app = { container: { make: async (name: string) => bindings[name] } }
+    const gate = new QueueGate()
+    await gate.attach(app as unknown as ApplicationService)
+
+    assert.isFalse(manager.sync.running)
+    assert.isTrue(await gate.mayTake('default'))
+    assert.isTrue(manager.sync.running, 'the first pop starts it')
+
+    /**
+     * SIGTERM: the provider's shutdown stops the manager while the worker
+     * still makes a pop or two before it stops
+     */
+    await manager.stop()
+    assert.isTrue(await gate.mayTake('default'))
+    assert.isFalse(manager.sync.running, 'a pop after the shutdown does not start it again')
+  })
 })

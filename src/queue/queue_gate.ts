@@ -55,7 +55,13 @@ export class QueueGate {
   #jobs: JobsInFlight | null = null
   #locations: string[]
   #openQueues: Promise<Set<string>> | null = null
-  #syncing: Promise<void> | null = null
+  /**
+   * This process's state sync, started by the first pop and never again:
+   * once the app shuts down (SIGTERM) its provider stops the sync, and a
+   * pop the worker makes meanwhile must not start it anew (a new LISTEN
+   * connection would keep the process alive)
+   */
+  #syncStart: Promise<void> | null = null
   #locator: { get(name: string): unknown } | null = null
 
   constructor(locations: string[] = []) {
@@ -109,15 +115,18 @@ export class QueueGate {
   /**
    * Whether the worker may take a job from `queue` now. The first call
    * starts this process's state sync (a worker runs no HTTP server, so
-   * the provider's ready hook does not).
+   * the provider's ready hook does not); later ones never restart it.
    */
   async mayTake(queue: string) {
     const manager = this.#manager
     if (!manager) return true
-    if (!manager.sync.running) {
-      this.#syncing ??= manager.sync.start().finally(() => (this.#syncing = null))
-      await this.#syncing
-    }
+    this.#syncStart ??= (manager.sync.running ? Promise.resolve() : manager.sync.start()).catch(
+      (error) => {
+        this.#syncStart = null
+        throw error
+      }
+    )
+    await this.#syncStart
     if (manager.isOnline) return true
     const open = await this.#openQueuesOnce()
     const taken = open.has(queue)

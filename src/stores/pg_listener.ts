@@ -82,7 +82,12 @@ export class PgListener {
     let client: PgClient | null = null
     try {
       const Driver = (this.knex.client as any).driver as { Client: new (config: any) => PgClient }
-      client = new Driver.Client(await this.#settings())
+      const settings = await this.#settings()
+      /**
+       * Closed while the settings were read: open nothing
+       */
+      if (this.#closed) return
+      client = new Driver.Client(settings)
       this.#client = client
       const current = client
       client.on('error', (error) => this.#lost(current, error))
