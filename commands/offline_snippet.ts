@@ -21,6 +21,7 @@ import {
   type WebServer,
 } from '../src/web_servers/main.ts'
 import { defaults } from '../src/defaults.ts'
+import { isPrefixEntry } from '../src/request_path/allowed_paths.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
 
 /**
@@ -183,8 +184,8 @@ export default class OfflineSnippet extends BaseCommand {
    */
   #allowedPaths(config: SnippetConfig): string[] | undefined {
     if (this.allowedPath !== undefined) return this.allowedPath
-    const exact = config.allowedPaths.filter((path) => !path.endsWith('/*'))
-    const prefixes = config.allowedPaths.filter((path) => path.endsWith('/*'))
+    const exact = config.allowedPaths.filter((path) => !isPrefixEntry(path))
+    const prefixes = config.allowedPaths.filter(isPrefixEntry)
     if (prefixes.length) {
       process.stderr.write(
         `The web servers forward exact paths only: ${prefixes.join(', ')} of allowedPaths get the 503 page while the lock file exists. Pass each path below them with --allowed-path to forward it.\n`

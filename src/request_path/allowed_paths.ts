@@ -26,6 +26,14 @@ const PATH_CHARACTERS = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/
  * (dot segments, encoded separators, "//", ";", a trailing slash) fails
  * closed: it is simply not exempt.
  */
+/**
+ * Whether an `allowedPaths` entry exempts everything below it
+ * ("/maintenance/*") rather than one exact path
+ */
+export function isPrefixEntry(entry: string) {
+  return entry.endsWith('/*')
+}
+
 export class AllowedPaths {
   #exact = new Set<string>()
   #prefixes: string[] = []
@@ -36,7 +44,7 @@ export class AllowedPaths {
    */
   constructor(entries: readonly string[]) {
     for (const entry of entries) {
-      if (entry.endsWith('/*')) {
+      if (isPrefixEntry(entry)) {
         const prefix = entry.slice(0, -1)
         if (isCanonical(prefix.slice(0, -1) || '/')) this.#prefixes.push(prefix)
       } else if (isCanonical(entry)) {
