@@ -82,6 +82,7 @@ export default class MaintenanceProvider {
         logger: await resolver.make('logger'),
         appUrl: this.app.config.get<string | undefined>('app.appUrl', process.env.APP_URL),
         openPaths: listensOnTransmit(this.app, manager.config) ? TRANSMIT_PATHS : [],
+        methodSpoofing: this.app.config.get<boolean>('app.http.allowMethodSpoofing', false),
       })
     })
 

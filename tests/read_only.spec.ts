@@ -236,14 +236,30 @@ function run(gate: MaintenanceGate, ctx: ReturnType<typeof context>) {
 }
 
 test.group('Read-only | request path', () => {
-  test('GET, HEAD and OPTIONS pass as while ONLINE', ({ assert }) => {
+  test('GET, HEAD and CORS preflights pass as while ONLINE', ({ assert }) => {
     const gate = readOnlySite()
-    for (const method of ['GET', 'HEAD', 'OPTIONS']) {
-      const ctx = context('/dashboard', method)
+    const preflight = {
+      'origin': 'https://app.example.com',
+      'access-control-request-method': 'PUT',
+    }
+    for (const [method, headers] of [
+      ['GET', {}],
+      ['HEAD', {}],
+      ['OPTIONS', preflight],
+    ] as const) {
+      const ctx = context('/dashboard', method, { headers })
       assert.isTrue(run(gate, ctx), method)
       assert.isUndefined(ctx.maintenance, `${method}: presence is recorded as while ONLINE`)
     }
     assert.equal(gate.stats.answered + gate.stats.bypassed, 0)
+  })
+
+  test('an OPTIONS that is not a CORS preflight is a write (issue 25 item 6)', ({ assert }) => {
+    const gate = readOnlySite()
+    const ctx = context('/anything', 'OPTIONS', { headers: { accept: 'application/json' } })
+    assert.isFalse(run(gate, ctx))
+    assert.equal(ctx.response.getStatus(), 503)
+    assert.isTrue(JSON.parse(ctx.response.content![0]).readOnly)
   })
 
   test('writes get the maintenance answer, HTML or JSON', ({ assert }) => {
@@ -311,15 +327,20 @@ test.group('Read-only | request path', () => {
       }) as typeof res.end
       return { req, res, body: () => body }
     }
-    for (const method of ['GET', 'HEAD', 'OPTIONS']) {
+    for (const method of ['GET', 'HEAD']) {
       const read = raw(method)
       assert.isFalse(gate.answerEarly(read.req, read.res), method)
       assert.isFalse(read.res.headersSent)
     }
-    const write = raw('POST')
-    assert.isTrue(gate.answerEarly(write.req, write.res))
-    assert.equal(write.res.statusCode, 503)
-    assert.isTrue(JSON.parse(write.body()).readOnly)
+    const preflight = raw('OPTIONS')
+    preflight.req.headers['access-control-request-method'] = 'PUT'
+    assert.isFalse(gate.answerEarly(preflight.req, preflight.res), 'a CORS preflight is a read')
+    for (const method of ['POST', 'OPTIONS']) {
+      const write = raw(method)
+      assert.isTrue(gate.answerEarly(write.req, write.res), method)
+      assert.equal(write.res.statusCode, 503)
+      assert.isTrue(JSON.parse(write.body()).readOnly)
+    }
   })
 
   test('WebSocket upgrades are refused as while OFFLINE', ({ assert }) => {
@@ -400,6 +421,30 @@ test.group('Read-only | HTTP, in the fixture app', () => {
     const json = await user.request('POST', '/logout', { headers: { accept: 'application/json' } })
     assert.equal(json.status, 503)
     assert.containsSubset(JSON.parse(json.body), { status: 'offline', readOnly: true })
+
+    /**
+     * OPTIONS reaches handlers (`router.any()`, an OPTIONS route): unless
+     * it is a CORS preflight it is refused like a write (issue 25 item 6)
+     */
+    const handlersRun = async () => {
+      const counters = await server.counters()
+      return counters.handlers
+    }
+    const statusOf = async (client: Client, method: string, path: string, headers = {}) => {
+      const response = await client.request(method, path, { headers })
+      return response.status
+    }
+    const handlers = await handlersRun()
+    assert.equal(await statusOf(user, 'OPTIONS', '/anything'), 503)
+    assert.equal(await statusOf(anonymous, 'OPTIONS', '/options-only'), 503)
+    assert.equal(await handlersRun(), handlers, 'no OPTIONS handler ran')
+    const preflight = { 'origin': 'http://elsewhere.test', 'access-control-request-method': 'GET' }
+    assert.equal(
+      await statusOf(anonymous, 'OPTIONS', '/anything', preflight),
+      200,
+      'a preflight is a read'
+    )
+    assert.equal(await statusOf(anonymous, 'GET', '/anything'), 200)
 
     assert.isFalse(existsSync(app.lockFile), 'no lock file while READ-ONLY')
 

@@ -11,15 +11,8 @@ import { createHash } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { safeEqual } from '@adonisjs/core/helpers'
 import type { HttpContext } from '@adonisjs/core/http'
-import type { MatchedRoute, NextFn, RouteJSON } from '@adonisjs/core/types/http'
-import type { Router } from '@adonisjs/core/http'
-import debug from '../debug.ts'
-import MaintenanceBypassMiddleware, {
-  DEFERRED_REFUSAL,
-  REFUSED_LATE,
-  type DeferredRefusal,
-} from './bypass_middleware.ts'
-import { hasOpenRoutes, isMarkedOpen } from './open_routes.ts'
+import type { NextFn } from '@adonisjs/core/types/http'
+import { RouteHandoff } from './route_handoff.ts'
 import { AllowedPaths, rawPath } from './allowed_paths.ts'
 import { maintenanceAnswer, type PreparedAnswer } from './maintenance_answer.ts'
 import { IpAllowList } from './ip_allow_list.ts'
@@ -77,10 +70,20 @@ const SECRET_PATH = /^\/[A-Za-z0-9_-]{16,128}$/
 const BYPASS_COOKIE_AGE = '12h'
 
 /**
- * The methods a READ-ONLY site lets through for everyone, matched on the
- * raw method: a spoofed `POST ?_method=GET` stays a write
+ * What a READ-ONLY site lets through for everyone: GET, HEAD and a CORS
+ * preflight (OPTIONS naming the method it asks for), matched on the raw
+ * method so a spoofed `POST ?_method=GET` stays a write. Any other
+ * OPTIONS may reach a handler (`router.any()`, an OPTIONS route) and is
+ * answered like a write.
  */
-const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+function isRead(req: IncomingMessage) {
+  const method = req.method
+  return (
+    method === 'GET' ||
+    method === 'HEAD' ||
+    (method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined)
+  )
+}
 
 /**
  * Everything derived from one state, computed once per state revision
@@ -142,14 +145,19 @@ export class MaintenanceGate {
        * @adonisjs/transmit that live banners listen on
        */
       openPaths?: readonly string[]
+      /**
+       * `http.allowMethodSpoofing` of config/app.ts
+       */
+      methodSpoofing?: boolean
     }
   ) {
     this.stats = new RequestStats(options.logger)
     this.paths = new AllowedPaths([...manager.config.allowedPaths, ...(options.openPaths ?? [])])
     this.live = manager.config.banner?.live ? new LiveStatus(manager.config) : null
-    const bypass = manager.config.bypass
-    this.#roles = bypass !== undefined && (bypass.allow !== null || bypass.ability !== null)
-    this.#openNames = new Set(bypass?.routes ?? [])
+    this.#handoff = new RouteHandoff(
+      manager.config.bypass ?? { allow: null, ability: null, routes: [] },
+      options
+    )
     try {
       if (options.appUrl) this.#appHost = new URL(options.appUrl).host.toLowerCase()
     } catch {}
@@ -158,21 +166,9 @@ export class MaintenanceGate {
   #appHost: string | null = null
 
   /**
-   * `bypass.allow` or `bypass.ability` is configured
+   * The role and route bypasses
    */
-  #roles: boolean
-  /**
-   * `bypass.routes`
-   */
-  #openNames: Set<string>
-  /**
-   * The app's router, known from the first refusal a bypass may lift
-   */
-  #router: Router | null = null
-  /**
-   * Per matched route: whether the bypass middleware is in its stack
-   */
-  #bypassInStack = new WeakMap<RouteJSON, Promise<boolean>>()
+  #handoff: RouteHandoff
 
   /**
    * The status in force, from memory
@@ -204,7 +200,7 @@ export class MaintenanceGate {
      * READ-ONLY: reads reach the app as they do while ONLINE (no
      * `ctx.maintenance`, so presence is recorded as usual)
      */
-    if (state.readOnly && READ_METHODS.has(request.request.method!)) return next()
+    if (state.readOnly && isRead(request.request)) return next()
 
     const via = this.#bypass(ctx, snapshot, path)
     if (via) {
@@ -222,150 +218,26 @@ export class MaintenanceGate {
       return this.live.write(state, ctx.response.response)
     }
 
-    if (this.#mayDefer()) return this.#defer(ctx, next, snapshot, path)
+    if (this.#handoff.active) return this.#handOff(ctx, next, snapshot, path)
     this.stats.recordAnswered(status)
     this.#answer(ctx, snapshot, path)
   }
 
   /**
-   * Whether a role or route bypass could still let a refused request in
+   * A refusal a role or route bypass may still lift (route_handoff.ts)
    */
-  #mayDefer() {
-    return this.#roles || this.#openNames.size > 0 || hasOpenRoutes()
-  }
-
-  /**
-   * A request about to be refused while a role or route bypass is
-   * configured (README "Who else gets through"). An open route passes at
-   * once: the route is matched here as the router will match it. A role
-   * needs the session and auth of the router stack: when the request
-   * could hold one (a session cookie or an Authorization header) and the
-   * route's stack has the bypass middleware, the refusal is left on the
-   * context for that middleware to lift or apply. If the pipeline returns
-   * without either (an earlier router middleware answered or threw), it
-   * is applied here: nothing gets in by a missing step.
-   */
-  async #defer(ctx: HttpContext, next: NextFn, snapshot: Snapshot, path: string) {
+  #handOff(ctx: HttpContext, next: NextFn, snapshot: Snapshot, path: string) {
     const status = snapshot.state.status as 'pending' | 'offline'
-    const matched = await this.#match(ctx)
-    if (matched && this.#isOpen(matched.route, ctx.request.method())) {
-      this.stats.recordBypassed(status)
-      ctx.maintenance = { ...snapshot.info, via: 'route' }
-      return next()
-    }
-
-    if (
-      !matched ||
-      !this.#roles ||
-      !this.#mayHoldRole(ctx.request.request) ||
-      !(await this.#hasBypassMiddleware(matched.route))
-    ) {
-      this.stats.recordAnswered(status)
-      return this.#answer(ctx, snapshot, path)
-    }
-
-    let settled = false
-    const target = ctx as HttpContext & {
-      [DEFERRED_REFUSAL]?: DeferredRefusal
-      [REFUSED_LATE]?: true
-    }
-    const refuse = () => {
-      settled = true
-      target[REFUSED_LATE] = true
-      this.stats.recordAnswered(status)
-      this.#answer(ctx, snapshot, path)
-    }
-    const deferred: DeferredRefusal = {
-      decide: (context) => this.#allows(context),
-      pass: () => {
-        settled = true
+    return this.#handoff.decide(ctx, next, {
+      pass: (via) => {
         this.stats.recordBypassed(status)
-        ctx.maintenance = { ...snapshot.info, via: 'role' }
+        ctx.maintenance = { ...snapshot.info, via }
       },
-      refuse,
-    }
-    target[DEFERRED_REFUSAL] = deferred
-
-    let output: unknown
-    try {
-      output = await next()
-    } catch (error) {
-      if (settled) throw error
-      debug('pipeline failed before the bypass middleware decided: %O', error)
-    }
-    if (!settled) {
-      delete target[DEFERRED_REFUSAL]
-      refuse()
-    }
-    return output
-  }
-
-  /**
-   * The route the router will run for this request, or null
-   */
-  async #match(ctx: HttpContext): Promise<MatchedRoute | null> {
-    const router = this.#router ?? (this.#router = await ctx.containerResolver.make('router'))
-    const { request } = ctx
-    return router.match(
-      request.url(),
-      request.method(),
-      request.parsedUrl.shouldDecodeParam,
-      router.usingDomains ? request.hostname() : undefined
-    )
-  }
-
-  #isOpen(route: RouteJSON, method: string) {
-    return (
-      (route.name !== undefined && this.#openNames.has(route.name)) || isMarkedOpen(route, method)
-    )
-  }
-
-  /**
-   * A role is only known once session and auth have run: a request
-   * without a session cookie or an Authorization header cannot hold one
-   */
-  #mayHoldRole(req: IncomingMessage) {
-    if (req.headers.authorization) return true
-    const sessionCookie = this.options.sessionCookie
-    return sessionCookie !== null && req.headers.cookie?.includes(`${sessionCookie}=`) === true
-  }
-
-  /**
-   * Whether the route's stack runs the bypass middleware, checked once
-   * per route. Without it a deferred refusal would not be decided before
-   * the handler runs, so such requests are refused here (and the log
-   * says why, once per route).
-   */
-  #hasBypassMiddleware(route: RouteJSON): Promise<boolean> {
-    let found = this.#bypassInStack.get(route)
-    if (found === undefined) {
-      found = runsBypassMiddleware(route).then((runs) => {
-        if (!runs) {
-          const message = `site-maintenance: "bypass.allow" or "bypass.ability" is configured, but the route ${route.pattern} does not run "site-maintenance/bypass_middleware" (start/kernel.ts, router stack): its refused requests stay refused`
-          if (this.options.logger?.warn) this.options.logger.warn(message)
-          else debug(message)
-        }
-        return runs
-      })
-      this.#bypassInStack.set(route, found)
-    }
-    return found
-  }
-
-  /**
-   * The role check: `bypass.allow(ctx)`, then the bouncer ability. Auth
-   * is checked first (silently) so `ctx.auth.user` is set.
-   */
-  async #allows(ctx: HttpContext): Promise<boolean> {
-    const { allow, ability } = this.manager.config.bypass
-    const auth = (ctx as { auth?: { isAuthenticated: boolean; check(): Promise<boolean> } }).auth
-    if (auth && !auth.isAuthenticated) await auth.check()
-    if (allow && (await allow(ctx)) === true) return true
-    const bouncer = (ctx as { bouncer?: { allows(ability: string): Promise<boolean> } }).bouncer
-    if (ability && typeof bouncer?.allows === 'function') {
-      return (await bouncer.allows(ability)) === true
-    }
-    return false
+      refuse: () => {
+        this.stats.recordAnswered(status)
+        this.#answer(ctx, snapshot, path)
+      },
+    })
   }
 
   /**
@@ -384,14 +256,14 @@ export class MaintenanceGate {
   answerEarly(req: IncomingMessage, res: ServerResponse): boolean {
     const state = this.manager.state
     if (state.status === 'online') return false
-    if (state.readOnly && READ_METHODS.has(req.method!)) return false
+    if (state.readOnly && isRead(req)) return false
     const snapshot = this.#snapshotOf(state)
     if (snapshot.redirect || !snapshot.ips.isEmpty) return false
     const path = rawPath(req.url ?? '/')
     if (this.paths.matches(path)) return false
     if (this.#isSecretPath(snapshot, path)) return false
     const cookies = req.headers.cookie
-    if (this.#mayDefer() && !this.#refusedByBypass(req, path)) return false
+    if (this.#handoff.active && !this.#handoff.refusesRaw(req, path)) return false
     if (cookies) {
       if (snapshot.bypassValue && cookies.includes(`${this.manager.config.bypassCookie}=`)) {
         return false
@@ -449,23 +321,6 @@ export class MaintenanceGate {
     if (!snapshot.bypassValue || !raw || raw.length > MAX_COOKIE_LENGTH) return false
     const value = verify(this.manager.config.bypassCookie, raw)
     return typeof value === 'string' && safeEqual(value, snapshot.bypassValue)
-  }
-
-  /**
-   * For the early answer: whether the role and route bypasses surely
-   * refuse this raw request. Anything uncertain (a request that could
-   * hold a role, the router not known yet, a method override, domains,
-   * an absolute-form target) is left to the middleware.
-   */
-  #refusedByBypass(req: IncomingMessage, path: string): boolean {
-    if (this.#roles && this.#mayHoldRole(req)) return false
-    if (this.#openNames.size === 0 && !hasOpenRoutes()) return true
-    const router = this.#router
-    const url = req.url ?? '/'
-    if (!router || router.usingDomains || url[0] !== '/' || url.includes('_method')) return false
-    const method = req.method ?? 'GET'
-    const matched = router.match(path, method, true)
-    return matched === null || !this.#isOpen(matched.route, method)
   }
 
   #isSecretPath(snapshot: Snapshot, path: string) {
@@ -600,22 +455,6 @@ export class MaintenanceGate {
     }
     return this.#snapshot
   }
-}
-
-/**
- * Whether the bypass middleware is in a route's stack: the router's and
- * the route's middleware are lazy imports, loaded by then
- */
-async function runsBypassMiddleware(route: RouteJSON): Promise<boolean> {
-  for (const entry of route.middleware.all()) {
-    const reference = (entry as { reference?: unknown }).reference
-    if (typeof reference !== 'function') continue
-    try {
-      const imported = await reference()
-      if (imported?.default === MaintenanceBypassMiddleware) return true
-    } catch {}
-  }
-  return false
 }
 
 /**

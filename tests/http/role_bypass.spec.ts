@@ -179,6 +179,75 @@ test.group('HTTP | role and route bypass', () => {
     assert.equal(await new Client(server).status('/status'), 200)
   }).timeout(90_000)
 
+  test('a spoofed method never runs a handler the gate refused (issue 25 item 2)', async ({
+    assert,
+  }) => {
+    /**
+     * `allowMethodSpoofing` on and the body parser in the server stack
+     * after the maintenance middleware: the body's `_method` is read
+     * after the gate decided, and the router matches after that. The
+     * bypass middleware is only on POST /things/:id.
+     */
+    const { app, server } = await bootSite('file', {
+      ...ROLE_ENV,
+      FIXTURE_SPOOFING: 'true',
+      FIXTURE_BYPASS_MIDDLEWARE: 'false',
+    })
+    const { client: admin } = await login(server)
+    const anonymous = new Client(server)
+    const on = await app.ace(['offline:on', '--force', '--no-wait'])
+    assert.equal(on.code, 0, on.stderr)
+    await waitForLockFile(app, true)
+    await waitForStatus(server, 503, '/dashboard')
+
+    const spoofed = (client: Client, path: string, method: string) =>
+      client.request('POST', path, { form: { _method: method }, headers: JSON_ACCEPT })
+
+    /**
+     * POST /webhooks/payment is open, DELETE /webhooks/payment is not:
+     * a POST may become the DELETE, so neither runs
+     */
+    let before = await handlersRun(server)
+    const toDelete = await spoofed(anonymous, '/webhooks/payment', 'DELETE')
+    assert.equal(toDelete.status, 503)
+    assert.equal(JSON.parse(toDelete.body).status, 'offline')
+    assert.equal(await postStatus(anonymous, '/webhooks/payment'), 503)
+    assert.equal(await handlersRun(server), before, 'the DELETE handler never ran')
+
+    /**
+     * The role bypass: the admin's POST /things/1 could run the DELETE
+     * route, whose stack has no bypass middleware to decide before its
+     * handler: refused up front, and no handler ran
+     */
+    before = await handlersRun(server)
+    const destroy = await spoofed(admin, '/things/1', 'DELETE')
+    assert.equal(destroy.status, 503)
+    assert.equal(JSON.parse(destroy.body).status, 'offline')
+    assert.equal(await handlersRun(server), before, 'things.destroy never ran')
+
+    /**
+     * An open POST alone on its pattern still passes; spoofed to a method
+     * without a route it reaches no handler
+     */
+    const refund = await anonymous.request('POST', '/webhooks/refund', { headers: JSON_ACCEPT })
+    assert.equal(refund.status, 200)
+    assert.equal(refund.headers['x-maintenance'], 'offline; via=route')
+    before = await handlersRun(server)
+    const nowhere = await spoofed(anonymous, '/webhooks/refund', 'DELETE')
+    assert.equal(nowhere.status, 404)
+    assert.equal(await handlersRun(server), before)
+
+    /**
+     * ONLINE, spoofing works as the app expects
+     */
+    const off = await app.ace(['offline:off'])
+    assert.equal(off.code, 0, off.stderr)
+    await waitForStatus(server, 200, '/')
+    const online = await spoofed(admin, '/things/1', 'DELETE')
+    assert.equal(online.status, 200)
+    assert.deepEqual(JSON.parse(online.body), { destroyed: true })
+  }).timeout(90_000)
+
   test('a bouncer ability lets its holders through', async ({ assert }) => {
     const { app, server } = await bootSite('file', {
       MAINTENANCE_BYPASS_ABILITY: 'bypassMaintenance',
