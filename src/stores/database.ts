@@ -15,7 +15,7 @@ import { sweepExpiredSessions } from './session_sweep.ts'
 import { sqliteFile, sqliteSignature, warnOnRollbackJournal } from './sqlite_file.ts'
 import { taskRecord, taskRow } from './task_rows.ts'
 import type { TaskRow } from './task_rows.ts'
-import { guardStore } from '../utils.ts'
+import { guardStore } from './guard_store.ts'
 import { parseState } from '../state.ts'
 import type {
   DatabaseStoreOptions,
