@@ -320,6 +320,6 @@ export async function configure(command: Configure) {
    * The role bypass's router middleware (`bypass.allow`, `bypass.ability`)
    * is not registered here: every routed request of every app would pay
    * AdonisJS's per-middleware cost for a feature most apps do not use.
-   * The README says where to add it; without it a role lets nobody in.
+   * docs/visitors.md ("Who else gets through") says where to add it; without it a role lets nobody in.
    */
 }

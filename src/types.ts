@@ -479,7 +479,7 @@ export interface BannerConfig {
 }
 
 /**
- * Role and route bypasses (README "Who else gets through")
+ * Role and route bypasses (docs/visitors.md "Who else gets through")
  */
 export interface MaintenanceBypassConfig {
   /**

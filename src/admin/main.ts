@@ -27,7 +27,7 @@ export type { MaintenanceAdminOptions }
  *
  * While PENDING, OFFLINE or READ-ONLY, its requests pass the maintenance
  * gate as any other does: a session from before the drain, the role
- * bypass, the bypass secret or an allowed IP (README "Admin page").
+ * bypass, the bypass secret or an allowed IP (docs/admin_page.md).
  */
 export function maintenanceAdmin(options: MaintenanceAdminOptions = {}): RouteGroup {
   const controller = new MaintenanceAdminController(options)

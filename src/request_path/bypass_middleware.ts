@@ -43,7 +43,7 @@ type WithDeferred = HttpContext & { [DEFERRED_REFUSAL]?: DeferredRefusal }
 /**
  * Registered in the router stack after the auth middleware (configure
  * does it). Decides the refusals the maintenance middleware deferred
- * (README "Who else gets through"): the request goes on when
+ * (docs/visitors.md "Who else gets through"): the request goes on when
  * `bypass.allow(ctx)` or the bouncer ability say so, else it gets the
  * maintenance answer. Every other request only passes through.
  */

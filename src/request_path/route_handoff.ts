@@ -37,7 +37,7 @@ export interface HandoffOutcome {
 }
 
 /**
- * The role and route bypasses (README "Who else gets through") for a
+ * The role and route bypasses (docs/visitors.md "Who else gets through") for a
  * request the gate is about to refuse. An open route passes at once. A
  * role needs the session and auth of the router stack: the refusal is
  * left on the context for the bypass middleware to lift or apply.
