@@ -17,7 +17,7 @@ import { runWithManager, type Interrupt } from '../src/command_runner.ts'
 import { statusLabel } from '../src/state.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import type { ActivateOptions, MaintenanceSchedule } from '../src/types.ts'
-import { toMilliseconds, toTimestamp } from '../src/utils.ts'
+import { toMilliseconds, toTimestamp } from '../src/time_input.ts'
 
 /**
  * Take the site offline: stop new logins, let logged-in sessions and

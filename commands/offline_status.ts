@@ -15,7 +15,7 @@ import { type Interrupt, runWithManager } from '../src/command_runner.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { statusLabel } from '../src/state.ts'
 import type { Census, MaintenanceState } from '../src/types.ts'
-import { toMilliseconds } from '../src/utils.ts'
+import { toMilliseconds } from '../src/time_input.ts'
 
 /**
  * The exit codes of `--exit-code`. 1 stays Ace's and Node's code for a

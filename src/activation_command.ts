@@ -10,7 +10,7 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { ActivateOptions } from './types.ts'
-import { toMilliseconds } from './utils.ts'
+import { toMilliseconds } from './time_input.ts'
 
 /**
  * The flags of the commands that take the site down (offline:on,

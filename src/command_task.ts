@@ -13,7 +13,7 @@ import debug from './debug.ts'
 import * as errors from './errors.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
 import type { TaskRecord } from './types.ts'
-import { toMilliseconds } from './utils.ts'
+import { toMilliseconds } from './time_input.ts'
 
 export interface CommandTaskOptions {
   /**

@@ -24,7 +24,8 @@ import type {
   ResolvedMaintenanceConfig,
 } from './types.ts'
 import { defaults } from './defaults.ts'
-import { normaliseAllowEntry, toMilliseconds } from './utils.ts'
+import { normaliseAllowEntry } from './allow_entry.ts'
+import { toMilliseconds } from './time_input.ts'
 import { isCanonical } from './request_path/allowed_paths.ts'
 
 /**

@@ -9,7 +9,7 @@
 
 import * as errors from './errors.ts'
 import type { ActivateOptions, ResolvedMaintenanceConfig } from './types.ts'
-import { normaliseAllowEntry } from './utils.ts'
+import { normaliseAllowEntry } from './allow_entry.ts'
 
 /**
  * Check the options of a transition to maintenance and put them in the

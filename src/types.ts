@@ -10,7 +10,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { ConfigProvider } from '@adonisjs/core/types'
 import type { ApplicationService } from '@adonisjs/core/types'
-import type {} from './request_path/open_routes.ts'
 
 /**
  * The three states of the site
@@ -633,5 +632,21 @@ declare module '@adonisjs/core/types' {
     'maintenance:pending': MaintenanceEvent
     'maintenance:offline': MaintenanceEvent
     'maintenance:online': MaintenanceEvent
+  }
+}
+
+/**
+ * `route.maintenanceOpen()`: keeps a route open to everyone while the site
+ * is PENDING or OFFLINE. Declared here, with the package's other
+ * augmentations, so that whoever loads the package's types sees it; the
+ * macro itself is registered by src/request_path/open_routes.ts.
+ */
+declare module '@adonisjs/core/http' {
+  interface Route {
+    /**
+     * Keep this route open to everyone while the site is PENDING or
+     * OFFLINE (site-maintenance), like a name in `bypass.routes`
+     */
+    maintenanceOpen(): this
   }
 }

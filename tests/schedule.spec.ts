@@ -12,7 +12,7 @@ import edge from 'edge.js'
 import { errors } from '../index.ts'
 import { MaintenanceGlobal } from '../src/plugins/edge.ts'
 import { parseState } from '../src/state.ts'
-import { toTimestamp } from '../src/utils.ts'
+import { toTimestamp } from '../src/time_input.ts'
 import { createManager, createStores } from './helpers.ts'
 import { Client, bootSite, waitFor, waitForLockFile, waitForStatus } from './http/helpers.ts'
 

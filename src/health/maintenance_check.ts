@@ -12,7 +12,7 @@ import { BaseCheck, Result } from '@adonisjs/core/health'
 import type { HealthCheckResult } from '@adonisjs/core/types/health'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
 import type { Census } from '../types.ts'
-import { toMilliseconds } from '../utils.ts'
+import { toMilliseconds } from '../time_input.ts'
 
 /**
  * An @adonisjs/health check of the maintenance state. It reads the state

@@ -12,7 +12,7 @@ import debug from '../debug.ts'
 import { JOB_TASK_PREFIX } from '../defaults.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
 import { runningTaskRecord } from '../command_task.ts'
-import { SerialRuns } from '../utils.ts'
+import { SerialRuns } from '../serial_runs.ts'
 
 type Logger = { warn(message: string): void }
 

@@ -15,7 +15,7 @@ import type { LiveStatus } from './live_status.ts'
 import { loggedInBefore, readMarker, readSessionId } from './presence_marker.ts'
 import type { RouteHandoff } from './route_handoff.ts'
 import type { BypassReason, Snapshot } from './snapshot.ts'
-import { hashSecret } from '../utils.ts'
+import { hashSecret } from '../secret_hash.ts'
 
 /**
  * What the request path does with a request while the site is not ONLINE

@@ -9,16 +9,10 @@
 
 import { Route } from '@adonisjs/core/http'
 import type { RouteJSON } from '@adonisjs/core/types/http'
-
-declare module '@adonisjs/core/http' {
-  interface Route {
-    /**
-     * Keep this route open to everyone while the site is PENDING or
-     * OFFLINE (site-maintenance), like a name in `bypass.routes`
-     */
-    maintenanceOpen(): this
-  }
-}
+/**
+ * The `Route.maintenanceOpen()` declaration lives with the package's types
+ */
+import type {} from '../types.ts'
 
 /**
  * The routes marked with `maintenanceOpen()`. Kept here rather than on

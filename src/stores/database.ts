@@ -7,15 +7,15 @@
  * file that was distributed with this source code.
  */
 
-import { readFileSync } from 'node:fs'
-import { stat } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import debug from '../debug.ts'
+import { warnOnUnsafeBetterSqlite3 } from './better_sqlite3_check.ts'
 import { PgListener, notifyChannel } from './pg_listener.ts'
-import { guardStore } from '../utils.ts'
+import { sweepExpiredSessions } from './session_sweep.ts'
+import { sqliteFile, sqliteSignature, warnOnRollbackJournal } from './sqlite_file.ts'
+import { taskRecord, taskRow } from './task_rows.ts'
+import type { TaskRow } from './task_rows.ts'
+import { guardStore } from './guard_store.ts'
 import { parseState } from '../state.ts'
 import type {
   DatabaseStoreOptions,
@@ -26,33 +26,11 @@ import type {
 } from '../types.ts'
 
 /**
- * Expired presence rows deleted per statement, and statements per sweep
- */
-const SWEEP_BATCH_SIZE = 10_000
-const SWEEP_BATCHES = 20
-
-/**
- * On SQLite, a cached state is trusted only once the database files were
- * last modified this long before they were looked at: a write within the
- * same timestamp tick as the look (same size, same mtime) would otherwise
- * go unnoticed ("racy git"). Linux file times tick every few ms.
- */
-const SQLITE_SETTLED_MS = 100
-
-/**
  * Where there is no LISTEN/NOTIFY, how often a subscribed store checks
  * the revision alone (one primary-key lookup; on SQLite, only once the
  * database files changed)
  */
 const REVISION_CHECK_MS = 150
-
-/**
- * The better-sqlite3 major version whose statement finalizers are safe
- * on Node.js 24 (11 and 12 abort the process from a GC finalizer:
- * `Statement::~Statement`, `Assertion failed: (env) != nullptr`)
- */
-const BETTER_SQLITE3_SAFE_MAJOR = 13
-let checkedBetterSqlite3 = false
 
 /**
  * Where the store runs: the app root resolves the app's own
@@ -118,7 +96,9 @@ export class DatabaseStore implements MaintenanceStoreContract {
     this.tasksTable = options.tasksTable ?? 'maintenance_tasks'
     this.sessionTable = options.sessionTable ?? null
     this.#context = context
-    if (client.dialect.name === 'better-sqlite3') warnOnUnsafeBetterSqlite3(context)
+    if (client.dialect.name === 'better-sqlite3') {
+      warnOnUnsafeBetterSqlite3(context.appRoot, context.logger)
+    }
     this.#channel = client.dialect.name === 'postgres' ? notifyChannel(this.stateTable) : null
   }
 
@@ -152,44 +132,16 @@ export class DatabaseStore implements MaintenanceStoreContract {
   }
 
   /**
-   * Identity, size and times of the SQLite file and its WAL, taken before
-   * the query they vouch for; suffixed "racy" while a write may share the
-   * files' last timestamp tick. null when not on an SQLite file.
+   * The SQLite files' signature (see sqlite_file.ts), null when not on an
+   * SQLite file
    */
   async #sqliteSignature(): Promise<string | null> {
     const file = this.#databaseFile()
-    if (!file) return null
-    const now = Date.now()
-    const parts: string[] = []
-    let racy = false
-    for (const path of [file, `${file}-wal`]) {
-      try {
-        const info = await stat(path, { bigint: true })
-        parts.push(`${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`)
-        const changed = Number(
-          (info.mtimeNs > info.ctimeNs ? info.mtimeNs : info.ctimeNs) / 1_000_000n
-        )
-        if (changed > now - SQLITE_SETTLED_MS) racy = true
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || path === file) return null
-        parts.push('-')
-      }
-    }
-    return parts.join('|') + (racy ? '|racy' : '')
+    return file ? sqliteSignature(file) : null
   }
 
   #databaseFile(): string | null {
-    if (this.#sqliteFile !== undefined) return this.#sqliteFile
-    this.#sqliteFile = null
-    const dialect = this.client.dialect.name
-    if (dialect === 'better-sqlite3' || dialect === 'sqlite3') {
-      try {
-        const filename = this.client.getWriteClient().client.config?.connection?.filename
-        if (typeof filename === 'string' && filename !== '' && filename !== ':memory:') {
-          this.#sqliteFile = filename.startsWith('file:') ? null : filename
-        }
-      } catch {}
-    }
+    if (this.#sqliteFile === undefined) this.#sqliteFile = sqliteFile(this.client)
     return this.#sqliteFile
   }
 
@@ -340,7 +292,9 @@ export class DatabaseStore implements MaintenanceStoreContract {
     )
     if (now - this.#lastSweep > 60_000 && !this.#sweeping) {
       this.#lastSweep = now
-      this.#sweeping = this.#sweep(now).finally(() => (this.#sweeping = null))
+      this.#sweeping = sweepExpiredSessions(this.client, this.sessionsTable, now).finally(
+        () => (this.#sweeping = null)
+      )
     }
     return Number(row?.total ?? 0)
   }
@@ -375,47 +329,8 @@ export class DatabaseStore implements MaintenanceStoreContract {
     return this.client.query().from(limited).count('* as total').first()
   }
 
-  /**
-   * Deletes expired rows in batches along the `expires_at` index: find the
-   * expiry of the batch's last row, delete up to it. No statement runs long
-   * or locks much, whatever the backlog, and a session touched meanwhile
-   * has moved past `now` and stays. Bounded per sweep; what is left goes
-   * with the next one. Never throws.
-   */
-  async #sweep(now: number) {
-    try {
-      for (let batch = 0; batch < SWEEP_BATCHES; batch++) {
-        const edge = await this.client
-          .from(this.sessionsTable)
-          .whereBetween('expires_at', [-now, now])
-          .orderBy('expires_at', 'asc')
-          .offset(SWEEP_BATCH_SIZE - 1)
-          .limit(1)
-          .select('expires_at')
-          .first()
-        const upTo = edge ? Math.min(Number(edge.expires_at), now) : now
-        await this.client.from(this.sessionsTable).whereBetween('expires_at', [-now, upTo]).delete()
-        if (!edge) return
-      }
-    } catch (error) {
-      debug('sweeping expired sessions failed: %s', (error as Error).message)
-    }
-  }
-
   async registerTask(task: TaskRecord) {
-    await this.#guard(() =>
-      this.client.table(this.tasksTable).insert({
-        id: task.id,
-        name: task.name,
-        pid: task.pid,
-        host: task.host,
-        status: task.status,
-        started_at: task.startedAt,
-        heartbeat_at: task.heartbeatAt,
-        expires_at: task.expiresAt,
-        finished_at: task.finishedAt,
-      })
-    )
+    await this.#guard(() => this.client.table(this.tasksTable).insert(taskRow(task)))
   }
 
   async heartbeatTask(id: string, heartbeatAt: number, expiresAt: number) {
@@ -441,17 +356,7 @@ export class DatabaseStore implements MaintenanceStoreContract {
         .where('expires_at', '>', now)
         .select('*')
     )
-    return rows.map((row: any) => ({
-      id: row.id,
-      name: row.name,
-      pid: Number(row.pid),
-      host: row.host,
-      status: row.status,
-      startedAt: Number(row.started_at),
-      heartbeatAt: Number(row.heartbeat_at),
-      expiresAt: Number(row.expires_at),
-      finishedAt: row.finished_at === null ? null : Number(row.finished_at),
-    }))
+    return rows.map((row: TaskRow) => taskRecord(row))
   }
 
   /**
@@ -470,31 +375,8 @@ export class DatabaseStore implements MaintenanceStoreContract {
     if (this.#revisionTimer) return
     this.#revisionTimer = setInterval(() => this.#checkRevision(listener), REVISION_CHECK_MS)
     this.#revisionTimer.unref()
-    await this.#warnOnRollbackJournal()
-  }
-
-  /**
-   * Warn once per process and file when an SQLite database is not in WAL
-   * mode: there a process writing sessions without pause locks readers
-   * out, and the census and state reads wait up to the busy timeout or
-   * fail with "database is locked" (the eighth session's bench: 12 % of
-   * census calls under 44 writes/s; none in WAL). Never throws.
-   */
-  async #warnOnRollbackJournal() {
     const file = this.#databaseFile()
-    if (!file || warnedJournals.has(file)) return
-    warnedJournals.add(file)
-    try {
-      const rows = await this.client.rawQuery('PRAGMA journal_mode')
-      const mode = String(Object.values((rows as Record<string, unknown>[])[0] ?? {})[0] ?? '')
-      if (mode.toLowerCase() === 'wal') return
-      const message =
-        `site-maintenance: the SQLite database ${file} uses the "${mode}" journal, where ` +
-        `session writes lock out the census and state reads; switch it to WAL ` +
-        `(PRAGMA journal_mode = WAL, e.g. in the connection's pool.afterCreate)`
-      if (this.#context.logger) this.#context.logger.warn(message)
-      else process.emitWarning(message, { code: 'SITE_MAINTENANCE_SQLITE_JOURNAL' })
-    } catch {}
+    if (file) await warnOnRollbackJournal(this.client, file, this.#context.logger)
   }
 
   /**
@@ -532,58 +414,6 @@ export class DatabaseStore implements MaintenanceStoreContract {
     this.#listener = null
     await this.#sweeping
   }
-}
-
-/**
- * SQLite files whose journal mode this process checked
- */
-const warnedJournals = new Set<string>()
-
-/**
- * Warn once per process when the app resolves better-sqlite3 older than
- * 13 (never throws: an unknown version is no reason to fail)
- */
-function warnOnUnsafeBetterSqlite3(context: DatabaseStoreContext) {
-  if (checkedBetterSqlite3) return
-  checkedBetterSqlite3 = true
-  try {
-    const message = betterSqlite3Warning(context.appRoot ?? process.cwd())
-    if (!message) return
-    if (context.logger) context.logger.warn(message)
-    else process.emitWarning(message, { code: 'SITE_MAINTENANCE_BETTER_SQLITE3' })
-  } catch {}
-}
-
-/**
- * The warning about the better-sqlite3 the app at `root` resolves, or
- * null when it is recent enough or not found
- */
-export function betterSqlite3Warning(root: URL | string): string | null {
-  const version = betterSqlite3Version(root)
-  const major = version ? Number.parseInt(version, 10) : Number.NaN
-  if (!(major < BETTER_SQLITE3_SAFE_MAJOR)) return null
-  return (
-    `site-maintenance: better-sqlite3 ${version} can abort the process on Node.js 24 ` +
-    `(a native assertion while finalizing statements); upgrade to better-sqlite3 >= ${BETTER_SQLITE3_SAFE_MAJOR}`
-  )
-}
-
-/**
- * The version of the better-sqlite3 the app at `root` resolves. Its
- * package.json is not exported: found up from its entry point.
- */
-export function betterSqlite3Version(root: URL | string): string | null {
-  try {
-    const base = root instanceof URL ? fileURLToPath(root) : root
-    const entry = createRequire(join(base, 'package.json')).resolve('better-sqlite3')
-    for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
-      try {
-        const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
-        if (pkg.name === 'better-sqlite3') return String(pkg.version)
-      } catch {}
-    }
-  } catch {}
-  return null
 }
 
 /**

@@ -9,7 +9,7 @@
 
 import type { RedisService } from '@adonisjs/redis/types'
 import * as errors from '../errors.ts'
-import { guardStore } from '../utils.ts'
+import { guardStore } from './guard_store.ts'
 import { parseState } from '../state.ts'
 import type {
   MaintenanceState,

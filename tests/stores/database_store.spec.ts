@@ -12,10 +12,10 @@ import { join } from 'node:path'
 import { test } from '@japa/runner'
 import { initialState } from '../../src/state.ts'
 import {
-  DatabaseStore,
   betterSqlite3Version,
   betterSqlite3Warning,
-} from '../../src/stores/database.ts'
+} from '../../src/stores/better_sqlite3_check.ts'
+import { DatabaseStore } from '../../src/stores/database.ts'
 import type { MaintenanceState } from '../../src/types.ts'
 import { createDatabase, createStores, createTables, makeTempDir } from '../helpers.ts'
 import { openSqlite } from '../database.ts'
