@@ -8,6 +8,8 @@
  */
 
 import { existsSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { test } from '@japa/runner'
 import type { Assert } from '@japa/assert'
 import type { FixtureApp } from '../fixture_app.ts'
@@ -441,6 +443,42 @@ test.group('HTTP | admin page', () => {
     assert.equal(await pressed(admin, 'read-only'), 503, 'a route not listed stays shut')
     assert.equal(await pressed(admin, 'online'), 303)
     assert.equal(await storedStatus(open.app), 'online')
+  })
+
+  test('a corrupt state record is replaced by OFFLINE now and ONLINE only, as by the commands they stand for', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', ROLE_ENV)
+    const { client: ada } = await login(server)
+    const statePath = join(app.env.MAINTENANCE_DIR, 'state.json')
+    await writeFile(statePath, '{"status": "onl')
+    await assert.rejects(() => app.store.read())
+
+    const { page } = await openPage(ada)
+    assert.equal(page.status, 200, 'the last state read (ONLINE) holds')
+    assert.include(page.body, 'The store could not be read')
+    for (const action of ['pending', 'read-only']) {
+      assert.equal(await pressed(ada, action), 303)
+      assert.include(await bodyOf(ada), 'Nothing changed: ', action)
+      assert.equal(await readFile(statePath, 'utf8'), '{"status": "onl', `${action} refused it`)
+    }
+
+    assert.equal(await pressed(ada, 'offline'), 303)
+    assert.equal(await storedStatus(app), 'offline')
+    assert.include(
+      server.output(),
+      'replaced a corrupt state record with OFFLINE by ada@example.com'
+    )
+    assert.equal(await pressed(ada, 'online'), 303)
+    assert.equal(await storedStatus(app), 'online')
+
+    await writeFile(statePath, '{"status": "onl')
+    assert.equal(await pressed(ada, 'online'), 303)
+    assert.equal(await storedStatus(app), 'online', 'ONLINE replaces it too')
+    assert.include(
+      server.output(),
+      'replaced a corrupt state record with ONLINE by ada@example.com'
+    )
   })
 
   test('with @adonisjs/shield (the starter kit stack) the form carries its token, which shield checks', async ({
