@@ -86,6 +86,29 @@ test.group('i18n | the app’s @adonisjs/i18n', () => {
     )
   }).timeout(90_000)
 
+  test('a new app’s i18n config keeps the shipped languages; supportedLocales narrows them (issue 30)', async ({
+    assert,
+  }) => {
+    const french = { 'accept': 'text/html', 'accept-language': 'fr' }
+    const frenchJson = { 'accept': 'application/json', 'accept-language': 'fr' }
+    for (const [shape, expected] of [
+      ['new', 'fr'],
+      ['english', 'en'],
+    ] as const) {
+      const env = { FIXTURE_I18N: 'true', FIXTURE_I18N_CONFIG: shape }
+      const { app, server } = await bootSite('file', env)
+      const on = await app.ace(['offline:on', '--force'], env)
+      assert.equal(on.code, 0, on.stdout + on.stderr)
+      await waitForStatus(server, 503)
+      const visitor = new Client(server)
+      const page = await visitor.get('/', french)
+      assert.include(page.body, `<html lang="${expected}">`, shape)
+      assert.equal(title(page.body), SHIPPED_TEXTS[expected].pageTitle, shape)
+      const json = await visitor.get('/api/ping', frenchJson)
+      assert.include(JSON.parse(json.body).message, SHIPPED_TEXTS[expected].defaultMessage, shape)
+    }
+  }).timeout(120_000)
+
   test('without @adonisjs/i18n the shipped languages answer', async ({ assert }) => {
     const { app, server } = await bootSite('file')
     const on = await app.ace(['offline:on', '--force'])

@@ -16,7 +16,9 @@ import { SHIPPED_TEXTS, type VisitorTexts } from './messages.ts'
  */
 export interface AppI18n {
   defaultLocale: string
+  config?: { supportedLocales?: string[]; fallbackLocales?: Record<string, string> }
   supportedLocales(): string[]
+  getTranslations?(): Record<string, Record<string, string>>
   getFallbackLocaleFor(locale: string): string
   getTranslationsFor(locale: string): Record<string, string>
   loadTranslations(): Promise<void>
@@ -39,6 +41,7 @@ const KEYS = Object.keys(SHIPPED_TEXTS.en) as (keyof VisitorTexts)[]
  */
 export async function catalogFromI18n(i18n: AppI18n): Promise<VisitorCatalog> {
   await i18n.loadTranslations()
+  if (!hasDecided(i18n)) return new VisitorCatalog(undefined, i18n.defaultLocale)
   const locales = i18n.supportedLocales()
   const overrides: TextOverrides = {}
   const fallbacks: Record<string, string> = {}
@@ -55,4 +58,19 @@ export async function catalogFromI18n(i18n: AppI18n): Promise<VisitorCatalog> {
     if (Object.keys(texts).length) overrides[locale] = texts
   }
   return new VisitorCatalog(locales, i18n.defaultLocale, { overrides, fallbacks })
+}
+
+/**
+ * Whether the app has decided which languages it speaks: `supportedLocales`
+ * or `fallbackLocales` in config/i18n.ts, or translation files of its own.
+ * A fresh `node ace add @adonisjs/i18n` has none of them, and following
+ * it would narrow the page to its default locale: the shipped languages
+ * stay then (docs/visitors.md "Languages").
+ */
+function hasDecided(i18n: AppI18n) {
+  const config = i18n.config ?? {}
+  if (config.supportedLocales?.length) return true
+  if (config.fallbackLocales && Object.keys(config.fallbackLocales).length > 0) return true
+  const translations = i18n.getTranslations?.() ?? {}
+  return Object.values(translations).some((messages) => Object.keys(messages).length > 0)
 }
