@@ -7,8 +7,8 @@
  * file that was distributed with this source code.
  */
 
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { basename, dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
 import ts from 'typescript'
@@ -20,8 +20,31 @@ import { createApp } from './helpers.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
+/**
+ * The user documentation: README.md, then one page per topic under docs/
+ */
+async function documentationFiles() {
+  const names = await readdir(join(ROOT, 'docs'))
+  const pages = names
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`)
+  return ['README.md', ...pages]
+}
+
+async function documentation() {
+  const files = await documentationFiles()
+  return Promise.all(
+    files.map(async (file) => ({ file, text: await readFile(join(ROOT, file), 'utf8') }))
+  )
+}
+
+/**
+ * Every page of the documentation, one after the other
+ */
 async function readme() {
-  return readFile(join(ROOT, 'README.md'), 'utf8')
+  const pages = await documentation()
+  return pages.map(({ text }) => text).join('\n')
 }
 
 function blocks(markdown: string, language: string) {
@@ -30,11 +53,75 @@ function blocks(markdown: string, language: string) {
 }
 
 /**
- * The README's examples are run or compiled, so they cannot rot
+ * Markdown files whose relative links must resolve
+ */
+async function linkedFiles() {
+  const files = [...(await documentationFiles()), 'SECURITY.md', 'BENCHMARKS.md', 'CONTRIBUTING.md']
+  const results = await readdir(join(ROOT, 'bench/results'))
+  const history = results
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => `bench/results/${name}`)
+  return [...files, ...history]
+}
+
+/**
+ * The lines of a markdown file outside its fenced code blocks, with
+ * inline code spans blanked out
+ */
+function prose(markdown: string) {
+  let fenced = false
+  const lines: string[] = []
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('```')) {
+      fenced = !fenced
+      continue
+    }
+    if (!fenced) lines.push(line.replace(/`[^`]*`/g, '``'))
+  }
+  return lines
+}
+
+/**
+ * The anchors GitHub gives a file's headings: lower case, punctuation
+ * dropped, spaces as hyphens, "-1", "-2" on repeats
+ */
+function anchorsOf(markdown: string) {
+  let fenced = false
+  const seen = new Map<string, number>()
+  const anchors: string[] = []
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced
+    const heading = fenced ? null : /^#{1,6} (.*)$/.exec(line)
+    if (!heading) continue
+    const slug = heading[1]
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M} _-]/gu, '')
+      .replaceAll(' ', '-')
+    const repeats = seen.get(slug) ?? 0
+    seen.set(slug, repeats + 1)
+    anchors.push(repeats === 0 ? slug : `${slug}-${repeats}`)
+  }
+  return anchors
+}
+
+async function exists(path: string) {
+  return access(path).then(
+    () => true,
+    () => false
+  )
+}
+
+/**
+ * The examples of README.md and docs/*.md are run or compiled, so they
+ * cannot rot; the links between the pages must resolve
  */
 test.group('README', () => {
   test('every TypeScript example type-checks against the package', async ({ assert, cleanup }) => {
-    const examples = blocks(await readme(), 'ts')
+    const pages = await documentation()
+    const examples = pages.flatMap(({ file, text }) =>
+      blocks(text, 'ts').map((source) => ({ file, source }))
+    )
     assert.isAtLeast(examples.length, 3)
     const directory = join(ROOT, 'tmp', `readme-${process.pid}`)
     await mkdir(directory, { recursive: true })
@@ -45,8 +132,8 @@ test.group('README', () => {
     )
 
     const files = await Promise.all(
-      examples.map(async (source, index) => {
-        const file = join(directory, `example_${index}.ts`)
+      examples.map(async ({ file: page, source }, index) => {
+        const file = join(directory, `example_${index}_${basename(page, '.md')}.ts`)
         await writeFile(
           file,
           source
@@ -81,7 +168,11 @@ test.group('README', () => {
     const diagnostics = ts
       .getPreEmitDiagnostics(program)
       .filter((diagnostic) => files.includes(diagnostic.file?.fileName ?? ''))
-      .map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'))
+      .map(
+        (diagnostic) =>
+          `${basename(diagnostic.file!.fileName)}: ` +
+          ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')
+      )
     assert.deepEqual(diagnostics, [])
   })
 
@@ -112,7 +203,7 @@ test.group('README', () => {
       const result = await app.ace(args)
       assert.equal(result.code, 0, `${line}\n${result.stderr}`)
     }
-  }).timeout(90_000)
+  }).timeout(180_000)
 
   test('the flag tables list exactly the commands flags', async ({ assert }) => {
     const markdown = await readme()
@@ -127,11 +218,62 @@ test.group('README', () => {
   })
 
   test('the configuration table lists every option', async ({ assert }) => {
-    const markdown = await readme()
+    const markdown = await readFile(join(ROOT, 'docs/stores_and_configuration.md'), 'utf8')
     const section = markdown.slice(markdown.indexOf('## Configuration'))
     const documented = [...section.matchAll(/^\| `([a-zA-Z]+)` \|/gm)].map((match) => match[1])
     const provider = defineConfig({ default: 'file', stores: { file: stores.file() } })
     const resolved = await provider.resolver((await createApp({})) as any)
     assert.includeMembers(documented, Object.keys(resolved))
+  })
+
+  test('README.md stays a front page of at most 300 lines', async ({ assert }) => {
+    const text = await readFile(join(ROOT, 'README.md'), 'utf8')
+    const lines = text.trimEnd().split('\n')
+    assert.isAtMost(lines.length, 300, 'move the detail to a page under docs/')
+  })
+
+  test('every page under docs/ is linked from README.md', async ({ assert }) => {
+    const readmeText = await readFile(join(ROOT, 'README.md'), 'utf8')
+    for (const file of await documentationFiles()) {
+      if (file === 'README.md') continue
+      assert.include(readmeText, `](${file})`, `${file} is reachable from the README`)
+    }
+  })
+
+  test('every relative link points to an existing file and heading', async ({ assert }) => {
+    const broken: string[] = []
+    const anchors = new Map<string, string[]>()
+    const anchorsIn = async (file: string) => {
+      if (!anchors.has(file)) anchors.set(file, anchorsOf(await readFile(join(ROOT, file), 'utf8')))
+      return anchors.get(file)!
+    }
+    const files = await linkedFiles()
+    assert.includeMembers(files, ['README.md', 'docs/commands.md', 'CONTRIBUTING.md'])
+    let count = 0
+    for (const file of files) {
+      const text = await readFile(join(ROOT, file), 'utf8')
+      for (const line of prose(text)) {
+        const targets = [
+          ...[...line.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]),
+          ...[...line.matchAll(/<img src="([^"]+)"/g)].map((match) => match[1]),
+        ]
+        for (const target of targets) {
+          if (/^[a-z]+:/i.test(target)) continue
+          count++
+          const [path, anchor] = target.split('#')
+          const resolved = path ? relative(ROOT, join(ROOT, dirname(file), path)) : file
+          if (!(await exists(join(ROOT, resolved)))) {
+            broken.push(`${file}: ${target} (no file ${resolved})`)
+          } else if (anchor !== undefined && resolved.endsWith('.md')) {
+            const headings = await anchorsIn(resolved)
+            if (!headings.includes(anchor)) {
+              broken.push(`${file}: ${target} (no heading #${anchor} in ${resolved})`)
+            }
+          }
+        }
+      }
+    }
+    assert.isAtLeast(count, 20)
+    assert.deepEqual(broken, [])
   })
 })
