@@ -17,7 +17,7 @@ import { runWithManager, type Interrupt } from '../src/command_runner.ts'
 import { statusLabel } from '../src/state.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import type { ActivateOptions, MaintenanceSchedule } from '../src/types.ts'
-import { toMilliseconds, toTimestamp } from '../src/utils.ts'
+import { parseDuration, parseMoment } from '../src/options.ts'
 
 /**
  * Take the site offline: stop new logins, let logged-in sessions and
@@ -83,12 +83,12 @@ export default class OfflineOn extends ActivationCommand {
       messages: parseMessageFlags(this.messageIn),
     }
     const now = Date.now()
-    if (this.at !== undefined) options.at = toTimestamp(this.at, '--at', now)
+    if (this.at !== undefined) options.at = parseMoment(this.at, '--at', now)
     if (this.announce !== undefined) {
-      options.announce = toMilliseconds(this.announce, '--announce')
+      options.announce = parseDuration(this.announce, '--announce')
     }
     if (this.until !== undefined) {
-      options.until = toTimestamp(this.until, '--until', options.at ?? now, true)
+      options.until = parseMoment(this.until, '--until', options.at ?? now, true)
     }
 
     let generatedSecret: string | null = null

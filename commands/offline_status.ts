@@ -15,7 +15,8 @@ import { type Interrupt, runWithManager } from '../src/command_runner.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { statusLabel } from '../src/state.ts'
 import type { Census, MaintenanceState } from '../src/types.ts'
-import { toMilliseconds } from '../src/utils.ts'
+import { MAX_TIMER } from '../src/defaults.ts'
+import { parseDuration } from '../src/options.ts'
 
 /**
  * The exit codes of `--exit-code`. 1 stays Ace's and Node's code for a
@@ -104,7 +105,7 @@ export default class OfflineStatus extends BaseCommand {
     }
     let interval: number
     try {
-      interval = toMilliseconds(this.interval ?? '1s', '--interval')
+      interval = parseDuration(this.interval ?? '1s', '--interval', MAX_TIMER)
     } catch (error) {
       return this.#fail((error as Error).message)
     }

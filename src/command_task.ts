@@ -13,7 +13,8 @@ import debug from './debug.ts'
 import * as errors from './errors.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
 import type { TaskRecord } from './types.ts'
-import { toMilliseconds } from './utils.ts'
+import { MAX_TIMER } from './defaults.ts'
+import { parseDuration } from './options.ts'
 
 export interface CommandTaskOptions {
   /**
@@ -92,7 +93,7 @@ export class CommandTask implements AsyncDisposable {
     const timeout =
       options.timeout === undefined
         ? manager.config.taskTimeout
-        : toMilliseconds(options.timeout, 'CommandTask timeout')
+        : parseDuration(options.timeout, 'CommandTask timeout', MAX_TIMER)
 
     const state = await manager.refresh()
     if (state.status !== 'online' && !options.force) {
