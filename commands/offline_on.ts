@@ -147,7 +147,7 @@ export default class OfflineOn extends ActivationCommand {
   }
 
   /**
-   * Poll the drain until OFFLINE. Ctrl-C or SIGTERM stops waiting only:
+   * Poll the drain until OFFLINE. Ctrl-C, SIGTERM or SIGHUP stops waiting only:
    * the state record holds the deadline, so the site still goes OFFLINE
    * without us. A drain cancelled by offline:off fails the command, so
    * `offline:on && deploy` never deploys onto an ONLINE site.

@@ -68,7 +68,7 @@ export default class OfflineStatus extends BaseCommand {
     '  node ace offline:status --exit-code >/dev/null',
     '  case $? in 0) ;; 3) ;; 4) ;; 5) ;; *) echo "cannot tell" ;; esac',
     '',
-    '--watch refreshes until Ctrl-C or SIGTERM (exit 0): redrawn in',
+    '--watch refreshes until Ctrl-C, SIGTERM or SIGHUP (exit 0): redrawn in',
     'place on a terminal, one line per change otherwise (a log), one',
     'JSON line per change with --json.',
   ]
@@ -155,7 +155,7 @@ export default class OfflineStatus extends BaseCommand {
   }
 
   /**
-   * Read every `interval` until SIGINT or SIGTERM. On a terminal the block
+   * Read every `interval` until SIGINT, SIGTERM or SIGHUP. On a terminal the block
    * is redrawn in place; otherwise a line is printed only when the state or
    * the census changed, so the output can go to a log.
    */

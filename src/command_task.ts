@@ -15,6 +15,7 @@ import type { MaintenanceManager } from './maintenance_manager.ts'
 import type { TaskRecord } from './types.ts'
 import { MAX_TIMER } from './defaults.ts'
 import { parseDuration } from './options.ts'
+import { STOP_SIGNALS } from './command_runner.ts'
 
 export interface CommandTaskOptions {
   /**
@@ -32,7 +33,11 @@ export interface CommandTaskOptions {
   manager?: MaintenanceManager
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const
+/**
+ * Ctrl-C, a supervisor, a terminal that hangs up: the signals the commands
+ * that wait listen to
+ */
+const SIGNALS = STOP_SIGNALS
 
 /**
  * A running background command that going offline waits for.
