@@ -7,7 +7,6 @@
  * file that was distributed with this source code.
  */
 
-import { randomBytes } from 'node:crypto'
 import { flags } from '@adonisjs/core/ace'
 import { ActivationCommand } from '../src/activation_command.ts'
 import { describeCensus, describeSchedule } from '../src/census_line.ts'
@@ -18,6 +17,7 @@ import { statusLabel } from '../src/state.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import type { ActivateOptions, MaintenanceSchedule } from '../src/types.ts'
 import { parseDuration, parseMoment } from '../src/options.ts'
+import { secretFromFlag } from '../src/secret_flag.ts'
 
 /**
  * Take the site offline: stop new logins, let logged-in sessions and
@@ -91,20 +91,9 @@ export default class OfflineOn extends ActivationCommand {
       options.until = parseMoment(this.until, '--until', options.at ?? now, true)
     }
 
-    let generatedSecret: string | null = null
-    if (this.secret === '-') {
-      options.secret = await readStdinLine()
-    } else if (this.secret === '' && process.env.MAINTENANCE_SECRET) {
-      options.secret = process.env.MAINTENANCE_SECRET
-    } else if (this.secret === '') {
-      /**
-       * 40 characters: long enough for the web servers' bypass too
-       * (`offline:snippet --secret`)
-       */
-      options.secret = generatedSecret = randomBytes(30).toString('base64url')
-    } else if (this.secret !== undefined) {
-      options.secret = this.secret
-    }
+    const { secret, generated } = await secretFromFlag(this.secret)
+    if (secret !== undefined) options.secret = secret
+    const generatedSecret = generated ? secret : null
 
     const result = await manager.activate(options)
     const state = result.state
@@ -178,17 +167,4 @@ export default class OfflineOn extends ActivationCommand {
     const lockFile = manager.config.lockFile
     this.logger.success(`The site is OFFLINE${lockFile ? ` (lock file ${lockFile})` : ''}`)
   }
-}
-
-/**
- * The first line of stdin, so a secret stays out of `ps` and the shell
- * history (`pass show site | node ace offline:on --secret=-`)
- */
-async function readStdinLine(): Promise<string> {
-  let data = ''
-  for await (const chunk of process.stdin) {
-    data += chunk
-    if (data.includes('\n')) break
-  }
-  return data.split(/\r?\n/)[0].trim()
 }
