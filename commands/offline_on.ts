@@ -7,7 +7,6 @@
  * file that was distributed with this source code.
  */
 
-import { randomBytes } from 'node:crypto'
 import { flags } from '@adonisjs/core/ace'
 import { ActivationCommand } from '../src/activation_command.ts'
 import { describeCensus, describeSchedule } from '../src/census_line.ts'
@@ -17,7 +16,8 @@ import { runWithManager, type Interrupt } from '../src/command_runner.ts'
 import { statusLabel } from '../src/state.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import type { ActivateOptions, MaintenanceSchedule } from '../src/types.ts'
-import { toMilliseconds, toTimestamp } from '../src/time_input.ts'
+import { parseDuration, parseMoment } from '../src/options.ts'
+import { secretFromFlag } from '../src/secret_flag.ts'
 
 /**
  * Take the site offline: stop new logins, let logged-in sessions and
@@ -83,28 +83,17 @@ export default class OfflineOn extends ActivationCommand {
       messages: parseMessageFlags(this.messageIn),
     }
     const now = Date.now()
-    if (this.at !== undefined) options.at = toTimestamp(this.at, '--at', now)
+    if (this.at !== undefined) options.at = parseMoment(this.at, '--at', now)
     if (this.announce !== undefined) {
-      options.announce = toMilliseconds(this.announce, '--announce')
+      options.announce = parseDuration(this.announce, '--announce')
     }
     if (this.until !== undefined) {
-      options.until = toTimestamp(this.until, '--until', options.at ?? now, true)
+      options.until = parseMoment(this.until, '--until', options.at ?? now, true)
     }
 
-    let generatedSecret: string | null = null
-    if (this.secret === '-') {
-      options.secret = await readStdinLine()
-    } else if (this.secret === '' && process.env.MAINTENANCE_SECRET) {
-      options.secret = process.env.MAINTENANCE_SECRET
-    } else if (this.secret === '') {
-      /**
-       * 40 characters: long enough for the web servers' bypass too
-       * (`offline:snippet --secret`)
-       */
-      options.secret = generatedSecret = randomBytes(30).toString('base64url')
-    } else if (this.secret !== undefined) {
-      options.secret = this.secret
-    }
+    const { secret, generated } = await secretFromFlag(this.secret)
+    if (secret !== undefined) options.secret = secret
+    const generatedSecret = generated ? secret : null
 
     const result = await manager.activate(options)
     const state = result.state
@@ -147,7 +136,7 @@ export default class OfflineOn extends ActivationCommand {
   }
 
   /**
-   * Poll the drain until OFFLINE. Ctrl-C or SIGTERM stops waiting only:
+   * Poll the drain until OFFLINE. Ctrl-C, SIGTERM or SIGHUP stops waiting only:
    * the state record holds the deadline, so the site still goes OFFLINE
    * without us. A drain cancelled by offline:off fails the command, so
    * `offline:on && deploy` never deploys onto an ONLINE site.
@@ -178,17 +167,4 @@ export default class OfflineOn extends ActivationCommand {
     const lockFile = manager.config.lockFile
     this.logger.success(`The site is OFFLINE${lockFile ? ` (lock file ${lockFile})` : ''}`)
   }
-}
-
-/**
- * The first line of stdin, so a secret stays out of `ps` and the shell
- * history (`pass show site | node ace offline:on --secret=-`)
- */
-async function readStdinLine(): Promise<string> {
-  let data = ''
-  for await (const chunk of process.stdin) {
-    data += chunk
-    if (data.includes('\n')) break
-  }
-  return data.split(/\r?\n/)[0].trim()
 }

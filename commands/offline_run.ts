@@ -12,7 +12,7 @@ import { constants } from 'node:os'
 import { args, flags } from '@adonisjs/core/ace'
 import { ActivationCommand } from '../src/activation_command.ts'
 import { describeCensus } from '../src/census_line.ts'
-import { runWithManager, type Interrupt } from '../src/command_runner.ts'
+import { STOP_SIGNALS, runWithManager, type Interrupt } from '../src/command_runner.ts'
 import { waitForDrain } from '../src/drain_wait.ts'
 import { statusLabel } from '../src/state.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
@@ -29,8 +29,8 @@ export default class OfflineRun extends ActivationCommand {
     'node ace offline:run --timeout=10m -- node ace migration:run --force',
     'The command runs without a shell; its exit code is this command’s.',
     'It fails: the site stays OFFLINE (--online-on-failure brings it back).',
-    'Ctrl-C or SIGTERM while draining: the site goes back ONLINE if this command took it down.',
-    'Ctrl-C or SIGTERM while the command runs: passed on to it; it then counts as failed.',
+    'Ctrl-C, SIGTERM or SIGHUP while draining: the site goes back ONLINE if this command took it down.',
+    'Ctrl-C, SIGTERM or SIGHUP while the command runs: passed on to it; it then counts as failed.',
   ]
   @args.spread({ description: 'The command to run and its arguments', required: false })
   declare commandLine?: string[]
@@ -115,8 +115,8 @@ export default class OfflineRun extends ActivationCommand {
   /**
    * Run the command without a shell, its output on ours. Its exit code,
    * 128 + the signal number when a signal ended it, 127 when it cannot be
-   * started. SIGTERM is passed on; so is SIGINT when no terminal sent it
-   * to the whole process group already.
+   * started. SIGTERM is passed on; so are SIGINT and SIGHUP when no
+   * terminal sent them to the whole process group already.
    */
   #execute(interrupt: Interrupt): Promise<number> {
     const [file, ...rest] = this.commandLine!
@@ -125,11 +125,9 @@ export default class OfflineRun extends ActivationCommand {
       const forward = (signal: NodeJS.Signals) => {
         if (signal === 'SIGTERM' || !process.stdin.isTTY) child.kill(signal)
       }
-      process.on('SIGTERM', forward)
-      process.on('SIGINT', forward)
+      for (const signal of STOP_SIGNALS) process.on(signal, forward)
       const done = (code: number) => {
-        process.off('SIGTERM', forward)
-        process.off('SIGINT', forward)
+        for (const signal of STOP_SIGNALS) process.off(signal, forward)
         resolve(code)
       }
       child.on('error', (error) => {

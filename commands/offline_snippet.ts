@@ -7,7 +7,6 @@
  * file that was distributed with this source code.
  */
 
-import { randomBytes } from 'node:crypto'
 import { isAbsolute, join, sep } from 'node:path'
 import { BaseCommand, args, flags } from '@adonisjs/core/ace'
 import { configProvider } from '@adonisjs/core'
@@ -20,7 +19,8 @@ import {
   renderSnippet,
   type WebServer,
 } from '../src/web_servers/main.ts'
-import { defaults } from '../src/defaults.ts'
+import { MAX_AHEAD, defaults } from '../src/defaults.ts'
+import { secretFromFlag } from '../src/secret_flag.ts'
 import { isPrefixEntry } from '../src/request_path/allowed_paths.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
 
@@ -80,7 +80,7 @@ export default class OfflineSnippet extends BaseCommand {
 
   @flags.string({
     description:
-      'Bypass secret shared with offline:on --secret (32+ random letters, digits, - and _); give it empty to generate one',
+      'Bypass secret shared with offline:on --secret (32+ random letters, digits, - and _); "-" reads it from stdin; empty takes $MAINTENANCE_SECRET or generates one',
     allowEmptyValue: true,
   })
   declare secret?: string
@@ -217,6 +217,9 @@ export default class OfflineSnippet extends BaseCommand {
       if (this.retry !== undefined && !/^\d+$/.test(this.retry)) {
         throw new Error(`Invalid --retry value "${this.retry}". Use a number of seconds`)
       }
+      if (this.retry !== undefined && Number(this.retry) * 1000 > MAX_AHEAD.ms) {
+        throw new Error(`Invalid --retry value "${this.retry}": at most ${MAX_AHEAD.label}`)
+      }
       if (this.bypassCookie !== undefined && this.bypassCookie.includes('=')) {
         throw new Error(
           `--bypass-cookie takes only the cookie name now: its value is derived from --secret`
@@ -226,9 +229,8 @@ export default class OfflineSnippet extends BaseCommand {
         throw new Error('--bypass-cookie needs --secret (give it empty to generate one)')
       }
       const paths = await this.#paths()
-      let secret = this.secret
-      if (secret === '') {
-        secret = randomBytes(32).toString('base64url')
+      const { secret, generated } = await secretFromFlag(this.secret)
+      if (generated) {
         process.stderr.write(
           `Bypass secret (shown once): ${secret}\nVisit /<secret> to pass; use the same secret for the app: node ace offline:on --secret=${secret}\n`
         )

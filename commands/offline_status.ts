@@ -15,7 +15,8 @@ import { type Interrupt, runWithManager } from '../src/command_runner.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { statusLabel } from '../src/state.ts'
 import type { Census, MaintenanceState } from '../src/types.ts'
-import { toMilliseconds } from '../src/time_input.ts'
+import { MAX_TIMER } from '../src/defaults.ts'
+import { parseDuration } from '../src/options.ts'
 
 /**
  * The exit codes of `--exit-code`. 1 stays Ace's and Node's code for a
@@ -67,7 +68,7 @@ export default class OfflineStatus extends BaseCommand {
     '  node ace offline:status --exit-code >/dev/null',
     '  case $? in 0) ;; 3) ;; 4) ;; 5) ;; *) echo "cannot tell" ;; esac',
     '',
-    '--watch refreshes until Ctrl-C or SIGTERM (exit 0): redrawn in',
+    '--watch refreshes until Ctrl-C, SIGTERM or SIGHUP (exit 0): redrawn in',
     'place on a terminal, one line per change otherwise (a log), one',
     'JSON line per change with --json.',
   ]
@@ -104,7 +105,7 @@ export default class OfflineStatus extends BaseCommand {
     }
     let interval: number
     try {
-      interval = toMilliseconds(this.interval ?? '1s', '--interval')
+      interval = parseDuration(this.interval ?? '1s', '--interval', MAX_TIMER)
     } catch (error) {
       return this.#fail((error as Error).message)
     }
@@ -154,7 +155,7 @@ export default class OfflineStatus extends BaseCommand {
   }
 
   /**
-   * Read every `interval` until SIGINT or SIGTERM. On a terminal the block
+   * Read every `interval` until SIGINT, SIGTERM or SIGHUP. On a terminal the block
    * is redrawn in place; otherwise a line is printed only when the state or
    * the census changed, so the output can go to a log.
    */

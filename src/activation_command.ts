@@ -10,7 +10,7 @@
 import { BaseCommand, flags } from '@adonisjs/core/ace'
 import type { CommandOptions } from '@adonisjs/core/types/ace'
 import type { ActivateOptions } from './types.ts'
-import { toMilliseconds } from './time_input.ts'
+import { parseDuration } from './options.ts'
 
 /**
  * The flags of the commands that take the site down (offline:on,
@@ -47,7 +47,7 @@ export abstract class ActivationCommand extends BaseCommand {
       message: this.message,
       readOnly: this.readOnly,
     }
-    if (this.timeout !== undefined) options.timeout = toMilliseconds(this.timeout, '--timeout')
+    if (this.timeout !== undefined) options.timeout = parseDuration(this.timeout, '--timeout')
     if (this.retry !== undefined) options.retryAfter = this.retry
     return options
   }

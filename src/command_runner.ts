@@ -13,17 +13,19 @@ import type { BaseCommand } from '@adonisjs/core/ace'
 import type { MaintenanceManager } from './maintenance_manager.ts'
 
 /**
- * The signals that end a command's wait: Ctrl-C, and what CI timeouts,
- * systemd and container runtimes send. The starter kits' bin/console.ts
- * answers SIGTERM with app.terminate() only, which leaves a waiting
- * command running: both must end the wait the same way.
+ * The signals that end a command's wait: Ctrl-C, what CI timeouts,
+ * systemd and container runtimes send, and SIGHUP from an SSH session
+ * or terminal that goes away. The starter kits' bin/console.ts answers
+ * SIGTERM with app.terminate() only, which leaves a waiting command
+ * running, and nothing answers SIGHUP, whose default kills the process
+ * in the middle of a drain: all must end the wait the same way.
  */
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const
 
 /**
- * SIGINT or SIGTERM, once one arrived. Listened to from the start of the
- * command, so a signal during a state write does not cut it in half: it
- * only ends the waiting that follows.
+ * SIGINT, SIGTERM or SIGHUP, once one arrived. Listened to from the start
+ * of the command, so a signal during a state write does not cut it in
+ * half: it only ends the waiting that follows.
  */
 export class Interrupt {
   #controller = new AbortController()
@@ -35,7 +37,7 @@ export class Interrupt {
 
   /**
    * The shell's convention: 128 + the signal number (130 for SIGINT,
-   * 143 for SIGTERM)
+   * 143 for SIGTERM, 129 for SIGHUP)
    */
   get exitCode() {
     return this.signal ? 128 + constants.signals[this.signal] : 0
@@ -50,13 +52,25 @@ export class Interrupt {
 
   receive = (signal: NodeJS.Signals) => {
     this.signal ??= signal
+    if (signal === 'SIGHUP') ignoreLostTerminal()
     this.#controller.abort()
+  }
+}
+
+/**
+ * After a hang-up, writing to the terminal that is gone fails (EIO):
+ * unhandled, that error would end the process before it undoes what it
+ * did. What is written from then on is lost, the work goes on.
+ */
+function ignoreLostTerminal() {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.isTTY && stream.listenerCount('error') === 0) stream.on('error', () => {})
   }
 }
 
 export interface CommandRunOptions {
   /**
-   * Catch SIGINT and SIGTERM, to end a wait (commands that wait)
+   * Catch SIGINT, SIGTERM and SIGHUP, to end a wait (commands that wait)
    */
   interruptible?: boolean
   /**

@@ -13,7 +13,9 @@ import debug from './debug.ts'
 import * as errors from './errors.ts'
 import type { MaintenanceManager } from './maintenance_manager.ts'
 import type { TaskRecord } from './types.ts'
-import { toMilliseconds } from './time_input.ts'
+import { MAX_TIMER } from './defaults.ts'
+import { parseDuration } from './options.ts'
+import { STOP_SIGNALS } from './command_runner.ts'
 
 export interface CommandTaskOptions {
   /**
@@ -31,7 +33,11 @@ export interface CommandTaskOptions {
   manager?: MaintenanceManager
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const
+/**
+ * Ctrl-C, a supervisor, a terminal that hangs up: the signals the commands
+ * that wait listen to
+ */
+const SIGNALS = STOP_SIGNALS
 
 /**
  * A running background command that going offline waits for.
@@ -92,7 +98,7 @@ export class CommandTask implements AsyncDisposable {
     const timeout =
       options.timeout === undefined
         ? manager.config.taskTimeout
-        : toMilliseconds(options.timeout, 'CommandTask timeout')
+        : parseDuration(options.timeout, 'CommandTask timeout', MAX_TIMER)
 
     const state = await manager.refresh()
     if (state.status !== 'online' && !options.force) {

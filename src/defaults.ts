@@ -26,6 +26,22 @@ export const CENSUS_CAP = 10_000
  */
 export const JOB_TASK_PREFIX = '@adonisjs/queue: '
 
+/**
+ * The furthest ahead anything given may reach: a window's start, its end
+ * after the start, an announcement, a drain deadline, Retry-After, and the
+ * config's durations. Far past it a Date overflows ("Invalid time value"
+ * on every page that shows the window); no maintenance is planned that
+ * far. One year as `string.milliseconds` reads "1y": 365.25 days.
+ */
+export const MAX_AHEAD = Object.freeze({ ms: 31_557_600_000, label: '1 year' })
+
+/**
+ * The longest a timer may wait: Node.js and browsers run a setTimeout or
+ * setInterval of 2^31 ms (24.8 days) or more after 1 ms, so a refresh
+ * interval or a heartbeat past it would spin instead of waiting
+ */
+export const MAX_TIMER = Object.freeze({ ms: 24 * 24 * 60 * 60 * 1000, label: '24 days' })
+
 export const defaults = Object.freeze({
   /**
    * The store `node ace add site-maintenance` picks without `--store`

@@ -23,9 +23,11 @@ import type {
   ResolvedBypassConfig,
   ResolvedMaintenanceConfig,
 } from './types.ts'
-import { defaults } from './defaults.ts'
-import { normaliseAllowEntry } from './allow_entry.ts'
+import { MAX_AHEAD, MAX_TIMER, defaults } from './defaults.ts'
+import * as errors from './errors.ts'
+import { parseDuration, type DurationLimit } from './options.ts'
 import { toMilliseconds } from './time_input.ts'
+import { normaliseAllowEntry } from './allow_entry.ts'
 import { isCanonical } from './request_path/allowed_paths.ts'
 
 /**
@@ -51,24 +53,33 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
     )
   }
 
+  /**
+   * The timers' intervals are bounded by what a timer can wait, the
+   * drain's durations by how far ahead a deadline may reach
+   */
   const durations = {
-    refreshInterval: toMilliseconds(
+    refreshInterval: duration(
       config.refreshInterval ?? defaults.refreshInterval,
-      'refreshInterval'
+      'refreshInterval',
+      MAX_TIMER
     ),
     drainTimeout:
-      config.drainTimeout === undefined
-        ? null
-        : toMilliseconds(config.drainTimeout, 'drainTimeout'),
+      config.drainTimeout === undefined ? null : duration(config.drainTimeout, 'drainTimeout'),
     sessionIdleAge:
       config.sessionIdleAge === undefined
         ? null
-        : toMilliseconds(config.sessionIdleAge, 'sessionIdleAge'),
-    presenceInterval: toMilliseconds(
+        : duration(config.sessionIdleAge, 'sessionIdleAge'),
+    presenceInterval: duration(
       config.presenceInterval ?? defaults.presenceInterval,
       'presenceInterval'
     ),
-    taskTimeout: toMilliseconds(config.taskTimeout ?? defaults.taskTimeout, 'taskTimeout'),
+    taskTimeout: duration(config.taskTimeout ?? defaults.taskTimeout, 'taskTimeout', MAX_TIMER),
+  }
+  const retryAfter = config.retryAfter ?? defaults.retryAfter
+  if (!Number.isInteger(retryAfter) || retryAfter < 0 || retryAfter * 1000 > MAX_AHEAD.ms) {
+    throw new InvalidArgumentsException(
+      `"config/maintenance.ts" retryAfter must be a whole number of seconds, at most ${MAX_AHEAD.label}, not ${JSON.stringify(retryAfter)}`
+    )
   }
   let allow: string[]
   try {
@@ -87,7 +98,11 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
   const banner = {
     live: config.banner?.live === true,
     path: config.banner?.path ?? defaults.bannerStatusPath,
-    interval: toMilliseconds(config.banner?.interval ?? defaults.bannerInterval, 'banner.interval'),
+    interval: duration(
+      config.banner?.interval ?? defaults.bannerInterval,
+      'banner.interval',
+      MAX_TIMER
+    ),
   }
   if (!isCanonical(banner.path) || banner.path === '/') {
     throw new InvalidArgumentsException(
@@ -125,10 +140,16 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
     let sessionIdleAge = durations.sessionIdleAge
     if (sessionIdleAge === null) {
       const age = await sessionAge(app)
-      sessionIdleAge =
+      /**
+       * Not this package's setting: a session kept longer than the limit
+       * (a remember-me style age) drains for the limit at most
+       */
+      sessionIdleAge = Math.min(
+        MAX_AHEAD.ms,
         age === undefined
           ? toMilliseconds(defaults.sessionIdleAge, 'sessionIdleAge')
           : toMilliseconds(age, 'session.age')
+      )
     }
 
     const lockFile =
@@ -144,7 +165,7 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       sessionIdleAge,
       presenceInterval: durations.presenceInterval,
       taskTimeout: durations.taskTimeout,
-      retryAfter: config.retryAfter ?? defaults.retryAfter,
+      retryAfter,
       message: config.message ?? defaults.message,
       allowedPaths: config.allowedPaths ?? [],
       allow,
@@ -163,6 +184,22 @@ export function defineConfig<KnownStores extends Record<string, MaintenanceStore
       stores: { [K in keyof KnownStores]: MaintenanceStoreFactory }
     }
   })
+}
+
+/**
+ * A duration of the config in milliseconds, refused past `limit` with a
+ * message naming the file and the key (a malformed one keeps the
+ * duration parser's message)
+ */
+function duration(value: string | number, key: string, limit: DurationLimit = MAX_AHEAD) {
+  try {
+    return parseDuration(value, key, limit)
+  } catch (error) {
+    if (error instanceof errors.E_INVALID_OPTION) {
+      throw new InvalidArgumentsException(`"config/maintenance.ts" ${(error as Error).message}`)
+    }
+    throw error
+  }
 }
 
 /**

@@ -24,7 +24,7 @@ export type DrainOutcome =
    */
   | 'cancelled'
   /**
-   * SIGINT or SIGTERM ended the wait; the site is still PENDING
+   * SIGINT, SIGTERM or SIGHUP ended the wait; the site is still PENDING
    */
   | 'interrupted'
 

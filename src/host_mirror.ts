@@ -11,7 +11,7 @@ import { access, mkdir, readFile, rm } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { MaintenancePage } from './maintenance_page.ts'
 import type { MaintenanceState, ResolvedMaintenanceConfig } from './types.ts'
-import { writeAtomic } from './write_atomic.ts'
+import { PUBLIC_FILE, writeAtomic } from './write_atomic.ts'
 
 /**
  * What a lock file says about the state it mirrors
@@ -64,7 +64,7 @@ export class HostMirror {
       const staticPage = this.config.staticPage
       try {
         await mkdir(dirname(staticPage), { recursive: true })
-        await writeAtomic(staticPage, this.page.html(state))
+        await writeAtomic(staticPage, this.page.html(state), PUBLIC_FILE)
       } catch (error) {
         this.logger?.warn(
           `site-maintenance: cannot write the static page (${(error as Error).message})`
@@ -94,7 +94,7 @@ export class HostMirror {
       since: new Date(state.since).toISOString(),
       retryAfter: state.retryAfter ?? this.config.retryAfter,
     })
-    await writeAtomic(lockFile, contents + '\n')
+    await writeAtomic(lockFile, contents + '\n', PUBLIC_FILE)
   }
 
   /**

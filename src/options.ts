@@ -7,9 +7,90 @@
  * file that was distributed with this source code.
  */
 
+import { MAX_AHEAD } from './defaults.ts'
 import * as errors from './errors.ts'
 import type { ActivateOptions, ResolvedMaintenanceConfig } from './types.ts'
+import { toMilliseconds, toTimestamp } from './time_input.ts'
 import { normaliseAllowEntry } from './allow_entry.ts'
+
+/**
+ * A limit on a duration: its value in milliseconds and how a person
+ * reads it ("1 year")
+ */
+export interface DurationLimit {
+  ms: number
+  label: string
+}
+
+/**
+ * A duration as given ("15m", 90), in milliseconds, refused past `limit`.
+ * `what` names it for the person who gave it: a flag, a config key.
+ */
+export function parseDuration(
+  value: string | number,
+  what: string,
+  limit: DurationLimit = MAX_AHEAD
+): number {
+  const ms = toMilliseconds(value, what)
+  if (ms > limit.ms) {
+    throw new errors.E_INVALID_OPTION([`Invalid ${what} "${value}": at most ${limit.label}`])
+  }
+  return ms
+}
+
+/**
+ * A moment as given (an ISO date-time with its zone, "in 30m", or a
+ * duration after `from` where `relative`), at most MAX_AHEAD after
+ * `from`. A calendar date that does not exist ("2026-02-30T10:00Z",
+ * "…T24:00Z") is refused: Date would quietly roll it over to another day.
+ */
+export function parseMoment(
+  value: string,
+  what: string,
+  from: number,
+  relative: boolean = false
+): number {
+  checkCalendar(value, what)
+  const time = toTimestamp(value, what, from, relative)
+  if (!Number.isFinite(time) || time - from > MAX_AHEAD.ms) {
+    throw new errors.E_INVALID_OPTION([
+      `Invalid ${what} "${value}": at most ${MAX_AHEAD.label} ahead`,
+    ])
+  }
+  return time
+}
+
+const ISO_MOMENT =
+  /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.\d+)?)?(Z|([+-])(\d\d):?(\d\d))$/i
+
+/**
+ * The year, month, day, hour, minute (and second) as written must be
+ * what Date parsed, read back in the zone written
+ */
+function checkCalendar(value: string, what: string) {
+  const match = ISO_MOMENT.exec(value.trim())
+  if (!match) return
+  const time = Date.parse(value.trim())
+  const [, year, month, day, hour, minute, second, , sign, offsetHours, offsetMinutes] = match
+  const offset =
+    sign === undefined
+      ? 0
+      : (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes)) * 60_000
+  const read = new Date(time + offset)
+  const written = [year, month, day, hour, minute, second ?? '0'].map(Number)
+  const parsed = [
+    read.getUTCFullYear(),
+    read.getUTCMonth() + 1,
+    read.getUTCDate(),
+    read.getUTCHours(),
+    read.getUTCMinutes(),
+    read.getUTCSeconds(),
+  ]
+  if (Number.isFinite(time) && written.every((part, index) => part === parsed[index])) return
+  throw new errors.E_INVALID_OPTION([
+    `Invalid ${what} "${value}": no such date or time${Number.isFinite(time) ? ` (it would read as ${new Date(time).toISOString()})` : ''}`,
+  ])
+}
 
 /**
  * Check the options of a transition to maintenance and put them in the
@@ -31,10 +112,17 @@ export function validateActivateOptions(
   if (!Number.isFinite(timeout) || timeout < 0) {
     throw new errors.E_INVALID_OPTION([`Invalid drain timeout "${options.timeout}"`])
   }
+  /**
+   * The deadline is now + timeout: past the limit it is no date at all,
+   * and the status endpoint fails on it while PENDING
+   */
+  if (timeout > MAX_AHEAD.ms) {
+    throw new errors.E_INVALID_OPTION([`Invalid --timeout: at most ${MAX_AHEAD.label}`])
+  }
 
   let retryAfter: number | string | undefined
   if (options.retryAfter !== undefined) {
-    retryAfter = parseRetryAfter(options.retryAfter)
+    retryAfter = parseRetryAfter(options.retryAfter, now)
   }
 
   if (options.redirect !== undefined && !isSafeRedirect(options.redirect)) {
@@ -101,9 +189,17 @@ function validateWindow(options: ActivateOptions, now: number) {
   if (at !== undefined && (!Number.isFinite(at) || at <= now)) {
     throw new errors.E_INVALID_OPTION([`Invalid --at: ${describeTime(at)} is not in the future`])
   }
+  if (at !== undefined && at - now > MAX_AHEAD.ms) {
+    throw new errors.E_INVALID_OPTION([`Invalid --at: at most ${MAX_AHEAD.label} ahead`])
+  }
   if (until !== undefined && (!Number.isFinite(until) || until <= (at ?? now))) {
     throw new errors.E_INVALID_OPTION([
       `Invalid --until: ${describeTime(until)} is not after the start (${describeTime(at ?? now)})`,
+    ])
+  }
+  if (until !== undefined && until - (at ?? now) > MAX_AHEAD.ms) {
+    throw new errors.E_INVALID_OPTION([
+      `Invalid --until: at most ${MAX_AHEAD.label} after the start`,
     ])
   }
   if (announce !== undefined) {
@@ -113,6 +209,9 @@ function validateWindow(options: ActivateOptions, now: number) {
     if (!Number.isFinite(announce) || announce < 0) {
       throw new errors.E_INVALID_OPTION([`Invalid --announce "${announce}"`])
     }
+    if (announce > MAX_AHEAD.ms) {
+      throw new errors.E_INVALID_OPTION([`Invalid --announce: at most ${MAX_AHEAD.label}`])
+    }
   }
   return {
     at: at ?? null,
@@ -121,14 +220,18 @@ function validateWindow(options: ActivateOptions, now: number) {
   }
 }
 
+/**
+ * An instant for a message; one past what Date holds as the number it is
+ */
 function describeTime(value: number) {
-  return Number.isFinite(value) ? new Date(value).toISOString() : String(value)
+  const date = new Date(value)
+  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString()
 }
 
 /**
  * Seconds (integer ≥ 0) or an HTTP date
  */
-function parseRetryAfter(value: number | string): number | string {
+function parseRetryAfter(value: number | string, now: number): number | string {
   if (typeof value === 'number' || /^\s*-?\d+\s*$/.test(value)) {
     const seconds = Number(value)
     if (!Number.isInteger(seconds) || seconds < 0) {
@@ -136,12 +239,20 @@ function parseRetryAfter(value: number | string): number | string {
         `Invalid --retry "${value}". Use a number of seconds (0 or more) or an HTTP date`,
       ])
     }
+    if (seconds * 1000 > MAX_AHEAD.ms) {
+      throw new errors.E_INVALID_OPTION([`Invalid --retry "${value}": at most ${MAX_AHEAD.label}`])
+    }
     return seconds
   }
   const date = new Date(value)
   if (Number.isNaN(date.getTime())) {
     throw new errors.E_INVALID_OPTION([
       `Invalid --retry "${value}". Use a number of seconds (0 or more) or an HTTP date`,
+    ])
+  }
+  if (date.getTime() - now > MAX_AHEAD.ms) {
+    throw new errors.E_INVALID_OPTION([
+      `Invalid --retry "${value}": at most ${MAX_AHEAD.label} ahead`,
     ])
   }
   return date.toUTCString()

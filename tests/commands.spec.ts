@@ -8,7 +8,7 @@
  */
 
 import { existsSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { test } from '@japa/runner'
 import { STORES } from './helpers.ts'
@@ -159,6 +159,30 @@ test.group('Ace commands (real processes) | drain', () => {
     assert.include(
       result!.stdout + result!.stderr,
       'Stopped waiting (SIGTERM). The site stays PENDING'
+    )
+    assert.equal((await app.store.read())!.status, 'pending')
+  })
+
+  test('SIGHUP (an SSH session that drops) while waiting: as SIGTERM, exits 129 and leaves the site PENDING', async ({
+    assert,
+  }) => {
+    const app = await createFixtureApp('file')
+    await app.store.touchSession('a', 1, Date.now() + 60_000)
+
+    const waiting = app.spawnAce(['offline:on'])
+    await waiting.waitForOutput(/1 active session, 0 running tasks — .* left/)
+    waiting.child.kill('SIGHUP')
+    const result = await Promise.race([
+      waiting.done,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 5000)),
+    ])
+    if (!result) waiting.child.kill('SIGKILL')
+    assert.isNotNull(result, 'still waiting 5 s after SIGHUP')
+    assert.isNull(result!.signal, 'not killed by the signal')
+    assert.equal(result!.code, 129, result!.stderr)
+    assert.include(
+      result!.stdout + result!.stderr,
+      'Stopped waiting (SIGHUP). The site stays PENDING'
     )
     assert.equal((await app.store.read())!.status, 'pending')
   })
@@ -315,7 +339,7 @@ test.group('Ace commands (real processes) | corrupt state', () => {
     assert,
   }) => {
     const app = await createFixtureApp('file')
-    const { mkdir, readFile } = await import('node:fs/promises')
+    const { mkdir } = await import('node:fs/promises')
     const stateFile = `${app.env.MAINTENANCE_DIR}/state.json`
     await mkdir(app.env.MAINTENANCE_DIR, { recursive: true })
     await writeFile(stateFile, '{"status": "offl')
@@ -409,6 +433,20 @@ test.group('Ace commands (real processes) | CommandTask', () => {
     const result = await task.done
     assert.notEqual(result.code, 0)
     assert.lengthOf(await app.store.runningTasks(Date.now()), 0)
+  })
+
+  test('a task stopped with SIGHUP is marked failed at once', async ({ assert }) => {
+    const app = await createFixtureApp('file')
+    const task = app.spawnAce(['import:users', '--duration=60000'])
+    await task.waitForOutput(/task .* started/)
+    task.child.kill('SIGHUP')
+    const result = await task.done
+    assert.notEqual(result.code, 0)
+    assert.lengthOf(await app.store.runningTasks(Date.now()), 0)
+    const tasks = join(app.env.MAINTENANCE_DIR, 'tasks')
+    const [name] = await readdir(tasks)
+    const record = JSON.parse(await readFile(join(tasks, name), 'utf8'))
+    assert.equal(record.status, 'failed')
   })
 
   test('a task whose body throws is marked failed, and the command fails', async ({ assert }) => {

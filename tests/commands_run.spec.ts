@@ -108,6 +108,50 @@ test.group('Ace commands (real processes) | offline:run', () => {
     assert.equal((await app.store.read())!.status, 'online')
   })
 
+  test('SIGHUP (an SSH session that drops) while draining: as SIGTERM, the site is ONLINE again', async ({
+    assert,
+  }) => {
+    const app = await createFixtureApp('file')
+    await app.store.touchSession('a', 1, Date.now() + 60_000)
+    const running = app.spawnAce(['offline:run', '--', ...probe(app.lockFile)])
+    await running.waitForOutput(/PENDING/)
+    running.child.kill('SIGHUP')
+    const result = await running.done
+    assert.isNull(result.signal, 'not killed by the signal')
+    assert.equal(result.code, 129)
+    assert.notInclude(result.stdout, 'lock file while running')
+    assert.include(
+      result.stdout + result.stderr,
+      'Stopped (SIGHUP) before the command ran; the site is ONLINE again'
+    )
+    assert.equal((await app.store.read())!.status, 'online')
+    assert.isFalse(existsSync(app.lockFile))
+  })
+
+  test('SIGHUP while the command runs is passed on to it; it counts as failed', async ({
+    assert,
+  }) => {
+    const app = await createFixtureApp('file')
+    const running = app.spawnAce([
+      'offline:run',
+      '--',
+      process.execPath,
+      '-e',
+      /**
+       * Its words are built at run time: offline:run prints the command
+       * line, which must not read as them
+       */
+      `process.on('SIGHUP', () => { console.log('child got', 'SIGHUP'); process.exit(7) }); console.log('child', 'running'); setTimeout(() => {}, 60000)`,
+    ])
+    await running.waitForOutput(/child running/)
+    running.child.kill('SIGHUP')
+    const result = await running.done
+    assert.include(result.stdout, 'child got SIGHUP')
+    assert.equal(result.code, 7, result.stdout + result.stderr)
+    assert.include(result.stdout + result.stderr, 'The command failed (exit code 7)')
+    assert.equal((await app.store.read())!.status, 'offline')
+  })
+
   test('a drain cancelled by offline:off: exit 1, the command never runs', async ({ assert }) => {
     const app = await createFixtureApp('file')
     await app.store.touchSession('a', 1, Date.now() + 60_000)

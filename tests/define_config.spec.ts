@@ -10,7 +10,7 @@
 import { test } from '@japa/runner'
 import { AppFactory } from '@adonisjs/core/factories/app'
 import { defineConfig, stores } from '../index.ts'
-import { defaults } from '../src/defaults.ts'
+import { MAX_AHEAD, defaults } from '../src/defaults.ts'
 import { FileStore } from '../src/stores/file.ts'
 import type { ResolvedMaintenanceConfig } from '../src/types.ts'
 import { BASE_URL, createApp } from './helpers.ts'
@@ -43,6 +43,59 @@ test.group('defineConfig', () => {
         defineConfig({ default: 'file', stores: { file: stores.file() }, allow: ['10.0.0.300'] }),
       /"config\/maintenance.ts" allow: Invalid --allow value "10.0.0.300"/
     )
+  })
+
+  test('refuses a duration past its limit, naming the key and the limit', ({ assert }) => {
+    const base = { default: 'file' as const, stores: { file: stores.file() } }
+    for (const [config, message] of [
+      [
+        { drainTimeout: '99999999999h' },
+        '"config/maintenance.ts" Invalid drainTimeout "99999999999h": at most 1 year',
+      ],
+      [
+        { sessionIdleAge: '2y' },
+        '"config/maintenance.ts" Invalid sessionIdleAge "2y": at most 1 year',
+      ],
+      [
+        { presenceInterval: '99999999999h' },
+        '"config/maintenance.ts" Invalid presenceInterval "99999999999h": at most 1 year',
+      ],
+      [
+        { refreshInterval: '30d' },
+        '"config/maintenance.ts" Invalid refreshInterval "30d": at most 24 days',
+      ],
+      [
+        { taskTimeout: '30d' },
+        '"config/maintenance.ts" Invalid taskTimeout "30d": at most 24 days',
+      ],
+      [
+        { banner: { interval: '30d' } },
+        '"config/maintenance.ts" Invalid banner.interval "30d": at most 24 days',
+      ],
+      [
+        { retryAfter: 99_999_999_999 },
+        '"config/maintenance.ts" retryAfter must be a whole number of seconds, at most 1 year, not 99999999999',
+      ],
+      [{ retryAfter: -1 }, /retryAfter must be a whole number of seconds/],
+    ] as const) {
+      assert.throws(() => defineConfig({ ...base, ...config } as any), message as any)
+    }
+    assert.doesNotThrow(() => defineConfig({ ...base, drainTimeout: '1y', taskTimeout: '24d' }))
+  })
+
+  test('a session age past the limit drains for the limit at most', async ({ assert }) => {
+    const { defineConfig: defineSessionConfig, stores: sessionStores } =
+      await import('@adonisjs/session')
+    const app = await createApp({
+      session: defineSessionConfig({
+        age: '5y',
+        store: 'cookie',
+        stores: { cookie: sessionStores.cookie() },
+      }),
+    })
+    const provider = defineConfig({ default: 'file', stores: { file: stores.file() } })
+    const config = (await provider.resolver(app as any)) as ResolvedMaintenanceConfig
+    assert.equal(config.sessionIdleAge, MAX_AHEAD.ms)
   })
 
   test('resolves lazily to store factories and defaults', async ({ assert }) => {

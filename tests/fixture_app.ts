@@ -44,8 +44,12 @@ export interface FixtureApp {
   store: MaintenanceStoreContract
   lockFile: string
   directory: string
-  ace(args: string[], extraEnv?: Record<string, string>): Promise<AceResult>
-  spawnAce(args: string[], extraEnv?: Record<string, string>): RunningAce
+  /**
+   * `input`, when given, is piped to the command's stdin (else stdin is
+   * /dev/null, as in a script run without a terminal)
+   */
+  ace(args: string[], extraEnv?: Record<string, string>, input?: string): Promise<AceResult>
+  spawnAce(args: string[], extraEnv?: Record<string, string>, input?: string): RunningAce
 }
 
 export interface RunningAce {
@@ -89,16 +93,21 @@ export async function createFixtureApp(name: StoreName): Promise<FixtureApp> {
     })
   }
 
-  const spawnAce = (args: string[], extraEnv: Record<string, string> = {}): RunningAce => {
+  const spawnAce = (
+    args: string[],
+    extraEnv: Record<string, string> = {},
+    input?: string
+  ): RunningAce => {
     const child = spawn(
       process.execPath,
       ['--import=@poppinss/ts-exec', join(FIXTURE_ROOT, 'bin/console.ts'), ...args],
       {
         cwd: ROOT,
         env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env, ...extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       }
     )
+    if (input !== undefined) child.stdin!.end(input)
     let stdout = ''
     let stderr = ''
     const waiters: (() => void)[] = []
@@ -153,7 +162,7 @@ export async function createFixtureApp(name: StoreName): Promise<FixtureApp> {
     lockFile,
     directory,
     spawnAce,
-    ace: (args, extraEnv) => spawnAce(args, extraEnv).done,
+    ace: (args, extraEnv, input) => spawnAce(args, extraEnv, input).done,
   }
 }
 

@@ -13,6 +13,8 @@ import { errors } from '../index.ts'
 import { MaintenanceGlobal } from '../src/plugins/edge.ts'
 import { parseState } from '../src/state.ts'
 import { toTimestamp } from '../src/time_input.ts'
+import { MAX_AHEAD } from '../src/defaults.ts'
+import { parseMoment } from '../src/options.ts'
 import { createManager, createStores } from './helpers.ts'
 import { Client, bootSite, waitFor, waitForLockFile, waitForStatus } from './http/helpers.ts'
 
@@ -219,6 +221,95 @@ test.group('Scheduled windows | the state machine', () => {
     assert.throws(() => toTimestamp('2h', '--at', from), /Invalid --at "2h"/)
     assert.throws(() => toTimestamp('2026-12-24T22:00', '--at', from), /with its zone/)
     assert.throws(() => toTimestamp('tomorrow', '--until', from, true), errors.E_INVALID_OPTION)
+  })
+})
+
+test.group('Scheduled windows | bounds and the calendar', () => {
+  test('a moment must exist on the calendar as written, and lie at most 1 year ahead', ({
+    assert,
+  }) => {
+    const from = Date.parse('2026-12-24T20:00:00Z')
+    assert.equal(
+      parseMoment('2028-02-29T10:00Z', '--at', Date.parse('2027-12-01T00:00Z')),
+      Date.parse('2028-02-29T10:00Z'),
+      'a leap day'
+    )
+    assert.equal(
+      parseMoment('2027-01-01T00:30+01:00', '--at', from),
+      Date.parse('2026-12-31T23:30Z'),
+      'read in its own zone, it is the day written'
+    )
+    assert.equal(
+      parseMoment('2026-12-24T21:00:59.5-0000', '--at', from),
+      from + 60 * MINUTE + 59_500
+    )
+    for (const value of [
+      '2027-02-29T10:00Z',
+      '2027-02-30T10:00Z',
+      '2027-04-31T10:00+02:00',
+      '2027-01-01T24:00Z',
+      '2027-01-01T10:60Z',
+      '2027-01-01T10:00:60Z',
+      '2027-13-01T10:00Z',
+      '2027-01-01T10:00+25:00',
+    ]) {
+      assert.throws(
+        () => parseMoment(value, '--at', from),
+        new RegExp(`^Invalid --at "${value.replace('+', '\\+')}": no such date or time`),
+        value
+      )
+    }
+    assert.throws(
+      () => parseMoment('2027-02-30T10:00Z', '--until', from),
+      'Invalid --until "2027-02-30T10:00Z": no such date or time (it would read as 2027-03-02T10:00:00.000Z)'
+    )
+    assert.equal(parseMoment('in 1y', '--at', from), from + MAX_AHEAD.ms, '"1y" is the limit')
+    assert.throws(
+      () => parseMoment('in 99999999999h', '--at', from),
+      'Invalid --at "in 99999999999h": at most 1 year ahead'
+    )
+    assert.throws(
+      () => parseMoment('2028-01-01T00:00Z', '--until', from, true),
+      'Invalid --until "2028-01-01T00:00Z": at most 1 year ahead'
+    )
+    assert.throws(() => parseMoment('9999999h', '--until', from, true), /at most 1 year ahead/)
+  })
+
+  test('the manager refuses what the admin page or the API passes past the limit, before writing', async ({
+    assert,
+  }) => {
+    const [store] = await createStores('file')
+    const manager = await createManager(store)
+    const now = Date.now()
+    const huge = 99_999_999_999 * 3_600_000
+    for (const [options, message] of [
+      [{ timeout: huge }, 'Invalid --timeout: at most 1 year'],
+      [{ at: now + huge }, 'Invalid --at: at most 1 year ahead'],
+      [
+        { at: now + MINUTE, until: now + MINUTE + huge },
+        'Invalid --until: at most 1 year after the start',
+      ],
+      [{ at: now + MINUTE, announce: huge }, 'Invalid --announce: at most 1 year'],
+      [
+        { force: true, retryAfter: 99_999_999_999_999 },
+        'Invalid --retry "99999999999999": at most 1 year',
+      ],
+      [
+        { force: true, retryAfter: 'Fri, 31 Dec 9999 23:59:59 GMT' },
+        /^Invalid --retry ".*": at most 1 year ahead$/,
+      ],
+    ] as const) {
+      await assert.rejects(() => manager.activate(options), message as RegExp)
+    }
+    assert.isNull(await store.read(), 'nothing written')
+
+    const within = await manager.activate({
+      at: now + MAX_AHEAD.ms - MINUTE,
+      until: now + MAX_AHEAD.ms,
+      announce: MAX_AHEAD.ms,
+      timeout: MAX_AHEAD.ms,
+    })
+    assert.isTrue(within.changed, 'the limit itself is allowed')
   })
 })
 

@@ -15,7 +15,8 @@ import { describeCensus } from '../census_line.ts'
 import type { TransitionResult } from '../maintenance_manager.ts'
 import { statusLabel } from '../state.ts'
 import type { Census } from '../types.ts'
-import { adminPage, type AdminAction } from './admin_page.ts'
+import { AdminGuard, type AdminAccessOptions } from './admin_guard.ts'
+import { adminPage, forbiddenPage, type AdminAction } from './admin_page.ts'
 
 /**
  * The form's own token, kept in the session: the actions are
@@ -27,13 +28,22 @@ export const TOKEN_FIELD = '_maintenance_token'
 const NOTICE_KEY = 'site_maintenance_admin_notice'
 const MAX_MESSAGE = 500
 
+/**
+ * On every answer of the page, refusals and redirects included.
+ * X-Frame-Options beside frame-ancestors: older browsers and some
+ * embedded views know only the former, and the buttons must never be
+ * clickjacked.
+ */
 const SECURITY_HEADERS = {
-  'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
   'referrer-policy': 'same-origin',
   'content-security-policy':
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'x-robots-tag': 'noindex',
 }
+const HTML = 'text/html; charset=utf-8'
+const FORBIDDEN = 'You are not allowed to manage site maintenance.'
 
 /**
  * What the page needs of @adonisjs/session
@@ -45,7 +55,7 @@ interface AdminSession {
   flashMessages: { get(key: string): unknown }
 }
 
-export interface MaintenanceAdminOptions {
+export interface MaintenanceAdminOptions extends AdminAccessOptions {
   /**
    * Where the page is mounted. Default `/admin/maintenance`.
    */
@@ -65,13 +75,20 @@ export interface MaintenanceAdminOptions {
 
 /**
  * The admin page's handlers: the page, and one action per button. Each
- * action goes through the manager, with the same compare-and-set as the
- * commands.
+ * asks the guard first (a route middleware could be left off or
+ * reordered by the app), and each action goes through the manager, with
+ * the same compare-and-set as the commands.
  */
 export class MaintenanceAdminController {
-  constructor(protected options: MaintenanceAdminOptions = {}) {}
+  #guard: AdminGuard
+
+  constructor(protected options: MaintenanceAdminOptions = {}) {
+    this.#guard = new AdminGuard(options)
+  }
 
   async show(ctx: HttpContext) {
+    secure(ctx)
+    if (!(await this.#guard.allows(ctx))) return forbid(ctx)
     const session = sessionOf(ctx)
     const manager = await ctx.containerResolver.make('maintenance.manager')
     let state = manager.state
@@ -89,8 +106,7 @@ export class MaintenanceAdminController {
     if (typeof shieldToken === 'string') fields._csrf = shieldToken
     const notice = session.flashMessages.get(NOTICE_KEY)
 
-    ctx.response.safeHeader('x-robots-tag', 'noindex')
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) ctx.response.header(name, value)
+    ctx.response.header('content-type', HTML)
     return adminPage({
       state,
       census,
@@ -103,12 +119,19 @@ export class MaintenanceAdminController {
   }
 
   async act(ctx: HttpContext, action: AdminAction) {
+    secure(ctx)
+    if (!(await this.#guard.allows(ctx))) return forbid(ctx)
     const session = sessionOf(ctx)
     const user = this.#who(ctx)
     const page = pagePath(pagePath(ctx.request.url()).slice(0, -(action.length + 1)))
     const log = { action, user, ip: ctx.request.ip() }
 
-    if (!hasToken(session, ctx.request.input(TOKEN_FIELD))) {
+    /**
+     * The body only: a token in the query string would end up in logs,
+     * history and Referer headers
+     */
+    const body = ctx.request.body()
+    if (!hasToken(session, body[TOKEN_FIELD])) {
       ctx.logger.warn(
         log,
         `site-maintenance: admin page: refused "${action}" without a valid form token`
@@ -139,7 +162,7 @@ export class MaintenanceAdminController {
     if (action === 'online') return manager.deactivate({ requestedBy })
     return manager.activate({
       requestedBy,
-      message: messageOf(ctx.request.input('message')),
+      message: messageOf(ctx.request.body().message),
       force: action === 'offline',
       readOnly: action === 'read-only',
     })
@@ -155,6 +178,21 @@ export class MaintenanceAdminController {
     }
     return user.id !== undefined ? `user #${String(user.id)}` : 'an unidentified user'
   }
+}
+
+function secure(ctx: HttpContext) {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) ctx.response.header(name, value)
+}
+
+/**
+ * A 403 that says no more than that: why is for the log, not the client
+ */
+function forbid(ctx: HttpContext) {
+  ctx.response.status(403)
+  if (ctx.request.accepts(['html', 'json']) === 'json')
+    return ctx.response.json({ message: FORBIDDEN })
+  ctx.response.header('content-type', HTML)
+  return forbiddenPage(FORBIDDEN)
 }
 
 function sessionOf(ctx: HttpContext): AdminSession {

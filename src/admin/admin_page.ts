@@ -210,3 +210,22 @@ ${notice}${error}
 </html>
 `
 }
+
+/**
+ * The page's refusal, as short as the reason it does not give
+ */
+export function forbiddenPage(message: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="robots" content="noindex">
+<title>403 Forbidden</title>
+</head>
+<body>
+<h1>403 Forbidden</h1>
+<p>${escapeHtml(message)}</p>
+</body>
+</html>
+`
+}

@@ -16,13 +16,17 @@ export type { MaintenanceAdminOptions }
 
 /**
  * Mount the admin page (state, census, schedule, recent transitions, and
- * buttons for PENDING, OFFLINE, read-only and ONLINE). The group comes
- * back without any access control: put the app's own on it.
+ * buttons for PENDING, OFFLINE, read-only and ONLINE). Who may use it is
+ * required: `authorize(ctx)` or a bouncer `ability`, asked on every
+ * request; without either, the page refuses everyone (403).
  *
  * ```ts
  * // start/routes.ts
  * import { maintenanceAdmin } from 'site-maintenance/admin'
- * maintenanceAdmin({ prefix: '/admin/maintenance' }).use(middleware.auth())
+ * maintenanceAdmin({
+ *   prefix: '/admin/maintenance',
+ *   authorize: (ctx) => ctx.auth.user?.role === 'admin',
+ * }).use(middleware.auth())
  * ```
  *
  * While PENDING, OFFLINE or READ-ONLY, its requests pass the maintenance

@@ -12,7 +12,8 @@ import { BaseCheck, Result } from '@adonisjs/core/health'
 import type { HealthCheckResult } from '@adonisjs/core/types/health'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
 import type { Census } from '../types.ts'
-import { toMilliseconds } from '../time_input.ts'
+import { MAX_TIMER } from '../defaults.ts'
+import { parseDuration } from '../options.ts'
 
 /**
  * An @adonisjs/health check of the maintenance state. It reads the state
@@ -59,7 +60,7 @@ export class MaintenanceCheck extends BaseCheck {
    * store read per run, abandoned after `timeout` ("1s", or seconds)
    */
   withCensus(timeout: string | number = '1s') {
-    this.#censusTimeout = toMilliseconds(timeout, 'MaintenanceCheck.withCensus()')
+    this.#censusTimeout = parseDuration(timeout, 'MaintenanceCheck.withCensus()', MAX_TIMER)
     return this
   }
 

@@ -13,7 +13,7 @@ import { mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import debug from '../debug.ts'
 import * as errors from '../errors.ts'
-import { writeAtomic } from '../write_atomic.ts'
+import { PRIVATE_FILE, writeAtomic } from '../write_atomic.ts'
 import { parseState } from '../state.ts'
 import type {
   MaintenanceState,
@@ -89,7 +89,7 @@ export class FileStore implements MaintenanceStoreContract {
     const token = await this.#acquire()
     try {
       if (!(await check())) return false
-      await writeAtomic(this.statePath, JSON.stringify(next, null, 2) + '\n')
+      await writeAtomic(this.statePath, JSON.stringify(next, null, 2) + '\n', PRIVATE_FILE)
       return true
     } finally {
       await this.#release(token)
@@ -131,7 +131,7 @@ export class FileStore implements MaintenanceStoreContract {
     const token = `${process.pid}:${randomBytes(12).toString('hex')}`
     while (true) {
       try {
-        const handle = await open(this.#lockPath, 'wx')
+        const handle = await open(this.#lockPath, 'wx', PRIVATE_FILE)
         await handle.writeFile(token)
         await handle.close()
         return token
@@ -158,14 +158,22 @@ export class FileStore implements MaintenanceStoreContract {
 
   async touchSession(key: string, userId: string | number | null, expiresAt: number) {
     await mkdir(this.#sessionsDir, { recursive: true })
-    await writeAtomic(join(this.#sessionsDir, key), JSON.stringify({ userId, expiresAt }))
+    await writeAtomic(
+      join(this.#sessionsDir, key),
+      JSON.stringify({ userId, expiresAt }),
+      PRIVATE_FILE
+    )
   }
 
   async dropSession(key: string, loggedOutUntil?: number) {
     await rm(join(this.#sessionsDir, key), { force: true })
     if (loggedOutUntil === undefined) return
     await mkdir(this.#loggedOutDir, { recursive: true })
-    await writeAtomic(join(this.#loggedOutDir, key), JSON.stringify({ expiresAt: loggedOutUntil }))
+    await writeAtomic(
+      join(this.#loggedOutDir, key),
+      JSON.stringify({ expiresAt: loggedOutUntil }),
+      PRIVATE_FILE
+    )
   }
 
   async loggedOutSessions(now: number) {
@@ -195,7 +203,7 @@ export class FileStore implements MaintenanceStoreContract {
 
   async registerTask(task: TaskRecord) {
     await mkdir(this.#tasksDir, { recursive: true })
-    await writeAtomic(join(this.#tasksDir, `${task.id}.json`), JSON.stringify(task))
+    await writeAtomic(join(this.#tasksDir, `${task.id}.json`), JSON.stringify(task), PRIVATE_FILE)
   }
 
   async #updateTask(id: string, update: Partial<TaskRecord>) {
@@ -204,7 +212,7 @@ export class FileStore implements MaintenanceStoreContract {
       .then((contents) => JSON.parse(contents) as TaskRecord)
       .catch(() => null)
     if (!task) return
-    await writeAtomic(path, JSON.stringify({ ...task, ...update }))
+    await writeAtomic(path, JSON.stringify({ ...task, ...update }), PRIVATE_FILE)
   }
 
   async heartbeatTask(id: string, heartbeatAt: number, expiresAt: number) {

@@ -8,22 +8,33 @@
  */
 
 import { existsSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { test } from '@japa/runner'
+import type { Assert } from '@japa/assert'
 import type { FixtureApp } from '../fixture_app.ts'
-import { Client, OTHER_USER, bootSite, login, waitFor } from './helpers.ts'
+import { Client, OTHER_USER, bootSite, login, waitFor, type HttpResult } from './helpers.ts'
 
 /**
- * The fixture mounts the page at /admin/maintenance behind its own
- * middleware: logged-in admins only (ada; bob is not one)
+ * The fixture mounts the page at /admin/maintenance with an `authorize`
+ * that lets logged-in admins only (ada; bob is not one); the same page
+ * without any rule at /admin/unguarded, and with the "bypassMaintenance"
+ * ability (bob's, with FIXTURE_BOUNCER) at /admin/by-ability
  */
 const PAGE = '/admin/maintenance'
+const UNGUARDED = '/admin/unguarded'
+const BY_ABILITY = '/admin/by-ability'
 const ROLE_ENV = { MAINTENANCE_BYPASS_ALLOW: 'admin' }
+const JSON_ACCEPT = { accept: 'application/json' }
+const REFUSED = 'You are not allowed to manage site maintenance.'
+const UNGUARDED_WARNING =
+  'site-maintenance: admin page: every request is refused (403) until the page is told who may use it: pass `authorize` or `ability`'
 
 /**
  * The page, and the hidden fields of its form
  */
-async function openPage(client: Client) {
-  const page = await client.get(PAGE)
+async function openPage(client: Client, path = PAGE) {
+  const page = await client.get(path)
   const fields: Record<string, string> = {}
   for (const [, name, value] of page.body.matchAll(
     /<input type="hidden" name="([^"]+)" value="([^"]*)">/g
@@ -73,6 +84,31 @@ async function storedStatus(app: FixtureApp) {
 
 async function sessions(app: FixtureApp) {
   return app.store.countSessions(Date.now())
+}
+
+/**
+ * How many times `text` is in the server's output
+ */
+function occurrences(output: string, text: string) {
+  return output.split(text).length - 1
+}
+
+/**
+ * A refusal of the page's guard, whatever the client asked for
+ */
+function assertRefused(assert: Assert, response: HttpResult, as: 'html' | 'json' = 'html') {
+  assert.equal(response.status, 403)
+  assert.equal(response.headers['cache-control'], 'no-store')
+  assert.equal(response.headers['x-frame-options'], 'DENY')
+  assert.notInclude(response.body, 'Site maintenance')
+  assert.notInclude(response.body, '_maintenance_token')
+  if (as === 'json') {
+    assert.include(response.headers['content-type'], 'application/json')
+    assert.deepEqual(JSON.parse(response.body), { message: REFUSED })
+  } else {
+    assert.include(response.headers['content-type'], 'text/html')
+    assert.include(response.body, `<h1>403 Forbidden</h1>\n<p>${REFUSED}</p>`)
+  }
 }
 
 test.group('HTTP | admin page', () => {
@@ -220,20 +256,158 @@ test.group('HTTP | admin page', () => {
     assert.equal(await storedStatus(app), 'offline')
   })
 
-  test("the app's middleware refuses visitors and non-admins while ONLINE", async ({ assert }) => {
+  test('an anonymous client is refused the page and every button (403), and the site stays ONLINE', async ({
+    assert,
+  }) => {
     const { app, server } = await bootSite('file', ROLE_ENV)
     const anonymous = new Client(server)
+
+    assertRefused(assert, await anonymous.get(PAGE))
+    assertRefused(assert, await anonymous.get(PAGE, JSON_ACCEPT), 'json')
+    for (const action of ['pending', 'offline', 'read-only', 'online']) {
+      assertRefused(assert, await anonymous.request('POST', `${PAGE}/${action}`))
+    }
+    assertRefused(
+      assert,
+      await anonymous.request('POST', `${PAGE}/offline`, { headers: JSON_ACCEPT, form: {} }),
+      'json'
+    )
+    assert.isNull(await app.store.read(), 'nothing was written')
+    assert.equal(await anonymous.status('/'), 200, 'ONLINE')
+    assert.notInclude(server.output(), 'without a valid form token', 'refused before the token')
+  })
+
+  test('a logged-in user that `authorize` rejects is refused the page and the buttons, even with a valid form token', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', { ...ROLE_ENV, FIXTURE_BOUNCER: 'true' })
     const { client: bob } = await login(server, undefined, OTHER_USER)
 
-    const visitor = await anonymous.get(PAGE)
-    assert.equal(visitor.status, 401)
-    assert.notInclude(visitor.body, 'Site maintenance')
-    const anonymousPost = await anonymous.request('POST', `${PAGE}/offline`)
-    assert.equal(anonymousPost.status, 401)
-    assert.equal(await bob.status(PAGE), 403)
-    const bobPost = await bob.request('POST', `${PAGE}/offline`)
-    assert.equal(bobPost.status, 403)
+    assertRefused(assert, await bob.get(PAGE))
+    assertRefused(assert, await bob.request('POST', `${PAGE}/offline`, { form: {} }))
+
+    /**
+     * The ability's mount lets bob in, which puts a form token in his
+     * session: the guarded page still refuses its buttons to him
+     */
+    const { page, fields } = await openPage(bob, BY_ABILITY)
+    assert.equal(page.status, 200)
+    assert.include(page.body, `formaction="${BY_ABILITY}/offline"`)
+    assert.match(fields._maintenance_token, /^[\w-]{43}$/)
+    for (const action of ['pending', 'offline', 'read-only']) {
+      assertRefused(assert, await bob.request('POST', `${PAGE}/${action}`, { form: fields }))
+    }
+    assert.isNull(await app.store.read(), 'nothing was written')
+    assert.equal(await new Client(server).status('/'), 200, 'ONLINE')
+
+    /**
+     * The ability's mount: granted to bob, not to ada
+     */
+    const { client: ada } = await login(server)
+    assertRefused(assert, await ada.get(BY_ABILITY))
+    assert.equal(await ada.status(PAGE), 200, 'the admin passes `authorize`')
+    const readOnly = await bob.request('POST', `${BY_ABILITY}/read-only`, { form: fields })
+    assert.equal(readOnly.status, 303)
+    assert.equal(readOnly.headers.location, BY_ABILITY)
+    const state = await stored(app)
+    assert.isTrue(state.readOnly)
+  })
+
+  test('a bouncer ability without ctx.bouncer refuses everyone, logged once', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', ROLE_ENV)
+    const { client: bob } = await login(server, undefined, OTHER_USER)
+    assertRefused(assert, await bob.get(BY_ABILITY))
+    assertRefused(assert, await bob.request('POST', `${BY_ABILITY}/offline`, { form: {} }))
+    assertRefused(assert, await new Client(server).get(BY_ABILITY))
     assert.isNull(await app.store.read())
+    await waitFor('the warning', () => server.output().includes('needs ctx.bouncer'))
+    assert.equal(
+      occurrences(
+        server.output(),
+        `every request is refused (403): the \\"bypassMaintenance\\" ability needs ctx.bouncer`
+      ),
+      1
+    )
+  })
+
+  test('mounted without `authorize` or `ability`, the page refuses everyone, the admin too, and the log says why once', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', ROLE_ENV)
+    const { client: ada } = await login(server)
+    const { fields } = await openPage(ada)
+
+    assertRefused(assert, await ada.get(UNGUARDED))
+    assertRefused(assert, await ada.get(UNGUARDED, JSON_ACCEPT), 'json')
+    for (const action of ['pending', 'offline', 'read-only', 'online']) {
+      assertRefused(assert, await ada.request('POST', `${UNGUARDED}/${action}`, { form: fields }))
+    }
+    assertRefused(assert, await new Client(server).get(UNGUARDED))
+    assert.isNull(await app.store.read(), 'nothing was written')
+
+    await waitFor('the warning', () => server.output().includes(UNGUARDED_WARNING))
+    assert.equal(occurrences(server.output(), UNGUARDED_WARNING), 1, 'logged once')
+    assert.include(
+      server.output(),
+      'e.g. maintenanceAdmin({ authorize: (ctx) => ctx.auth.user?.isAdmin === true })'
+    )
+    assert.match(server.output(), /"level":40[^\n]*every request is refused \(403\) until/)
+
+    /**
+     * The guarded mount next to it is unaffected
+     */
+    assert.equal(await pressed(ada, 'offline'), 303)
+    assert.equal(await storedStatus(app), 'offline')
+  })
+
+  test('the form token is read from the body only: in the query string it is refused', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', ROLE_ENV)
+    const { client: ada } = await login(server)
+    const { fields } = await openPage(ada)
+    const token = encodeURIComponent(fields._maintenance_token)
+
+    const inQuery = await ada.request('POST', `${PAGE}/offline?_maintenance_token=${token}`)
+    assert.equal(inQuery.status, 403)
+    assert.include(inQuery.body, 'Invalid or missing form token')
+    const inQueryWithForm = await ada.request(
+      'POST',
+      `${PAGE}/offline?_maintenance_token=${token}`,
+      { form: { message: 'From the query' } }
+    )
+    assert.equal(inQueryWithForm.status, 403)
+    assert.isNull(await app.store.read(), 'nothing was written')
+
+    const inBody = await ada.request('POST', `${PAGE}/offline`, { form: fields })
+    assert.equal(inBody.status, 303)
+    assert.equal(await storedStatus(app), 'offline')
+  })
+
+  test('every answer of the page forbids framing: X-Frame-Options DENY beside frame-ancestors', async ({
+    assert,
+  }) => {
+    const { server } = await bootSite('file', ROLE_ENV)
+    const { client: ada } = await login(server)
+    const { page, fields } = await openPage(ada)
+    /**
+     * In this order: once PENDING, the gate answers a visitor first
+     */
+    const answers = {
+      'the page': page,
+      'a refusal': await new Client(server).get(PAGE),
+      'a missing token': await ada.request('POST', `${PAGE}/online`, { form: {} }),
+      'a button': await ada.request('POST', `${PAGE}/pending`, { form: fields }),
+    }
+    assert.equal(answers['a button'].status, 303)
+    assert.equal(answers['a missing token'].status, 403)
+    for (const [what, answer] of Object.entries(answers)) {
+      assert.equal(answer.headers['x-frame-options'], 'DENY', what)
+      assert.include(answer.headers['content-security-policy'], "frame-ancestors 'none'", what)
+      assert.equal(answer.headers['cache-control'], 'no-store', what)
+    }
   })
 
   test('without a role bypass the gate keeps the page shut while OFFLINE; bypass.routes can open it', async ({
@@ -265,10 +439,46 @@ test.group('HTTP | admin page', () => {
     assert.equal(reached.status, 200)
     assert.equal(reached.headers['x-maintenance'], 'offline; via=route')
     assert.equal(await bob.status(PAGE), 403)
-    assert.equal(await new Client(open.server).status(PAGE), 401)
+    assert.equal(await new Client(open.server).status(PAGE), 403)
     assert.equal(await pressed(admin, 'read-only'), 503, 'a route not listed stays shut')
     assert.equal(await pressed(admin, 'online'), 303)
     assert.equal(await storedStatus(open.app), 'online')
+  })
+
+  test('a corrupt state record is replaced by OFFLINE now and ONLINE only, as by the commands they stand for', async ({
+    assert,
+  }) => {
+    const { app, server } = await bootSite('file', ROLE_ENV)
+    const { client: ada } = await login(server)
+    const statePath = join(app.env.MAINTENANCE_DIR, 'state.json')
+    await writeFile(statePath, '{"status": "onl')
+    await assert.rejects(() => app.store.read())
+
+    const { page } = await openPage(ada)
+    assert.equal(page.status, 200, 'the last state read (ONLINE) holds')
+    assert.include(page.body, 'The store could not be read')
+    for (const action of ['pending', 'read-only']) {
+      assert.equal(await pressed(ada, action), 303)
+      assert.include(await bodyOf(ada), 'Nothing changed: ', action)
+      assert.equal(await readFile(statePath, 'utf8'), '{"status": "onl', `${action} refused it`)
+    }
+
+    assert.equal(await pressed(ada, 'offline'), 303)
+    assert.equal(await storedStatus(app), 'offline')
+    assert.include(
+      server.output(),
+      'replaced a corrupt state record with OFFLINE by ada@example.com'
+    )
+    assert.equal(await pressed(ada, 'online'), 303)
+    assert.equal(await storedStatus(app), 'online')
+
+    await writeFile(statePath, '{"status": "onl')
+    assert.equal(await pressed(ada, 'online'), 303)
+    assert.equal(await storedStatus(app), 'online', 'ONLINE replaces it too')
+    assert.include(
+      server.output(),
+      'replaced a corrupt state record with ONLINE by ada@example.com'
+    )
   })
 
   test('with @adonisjs/shield (the starter kit stack) the form carries its token, which shield checks', async ({

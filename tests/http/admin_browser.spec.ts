@@ -10,7 +10,7 @@
 import { test } from '@japa/runner'
 import type { Browser, Page } from 'playwright-core'
 import { MAX_PNG_BYTES, launchChromium, screenshot } from '../chromium.ts'
-import { bootSite, login, waitFor } from './helpers.ts'
+import { OTHER_USER, bootSite, login, waitFor } from './helpers.ts'
 
 const PAGE = '/admin/maintenance'
 const MESSAGE = 'We are moving to a faster database.'
@@ -45,7 +45,7 @@ test.group('Admin page | headless Chromium', (group) => {
     return () => browser?.close()
   })
 
-  test('an admin drains, takes down and brings back the site with real clicks', async ({
+  test('visitors and non-admins are refused; an admin drains, takes down and brings back the site with real clicks', async ({
     assert,
     cleanup,
   }) => {
@@ -130,6 +130,32 @@ test.group('Admin page | headless Chromium', (group) => {
     assert.match(transitions[2], /ONLINE → PENDING\s+ada@example\.com via admin page/)
     await pinTimes(page)
     assert.isBelow(await screenshot(page, 'admin_online.png'), MAX_PNG_BYTES)
+
+    /**
+     * A visitor and bob (logged in, not an admin) get the guard's 403:
+     * no form, no button
+     */
+    const { client: bob } = await login(server, undefined, OTHER_USER)
+    for (const [who, cookies] of [
+      ['a visitor', new Map<string, string>()],
+      ['bob', bob.cookies],
+    ] as const) {
+      const refusedContext = await browser.newContext()
+      cleanup(() => refusedContext.close())
+      await refusedContext.addCookies(
+        [...cookies].map(([name, value]) => ({ name, value, url: origin }))
+      )
+      const refusedPage = await refusedContext.newPage()
+      const refused = await refusedPage.goto(`${origin}${PAGE}`)
+      assert.equal(refused?.status(), 403, who)
+      assert.equal(refused?.headers()['x-frame-options'], 'DENY', who)
+      assert.isTrue(
+        await refusedPage.getByRole('heading', { name: '403 Forbidden' }).isVisible(),
+        who
+      )
+      assert.equal(await refusedPage.getByRole('button').count(), 0, who)
+    }
+    assert.equal((await app.store.read())!.status, 'online', 'unchanged')
 
     /**
      * Only the page and its buttons were requested (self-contained), and

@@ -45,11 +45,50 @@ test.group('offline:snippet', () => {
       ['--secret=' + 'a'.repeat(40)],
       ['--bypass-cookie=site_maintenance_bypass=x'],
       ['--bypass-cookie=site_maintenance_ws'],
+      ['--retry=99999999999999'],
       ['--secret=Kp3x_Vq9-Lm2Tz7Rw4Yb8Nc1Hd6Gf5Js0', '--bypass-cookie=site_maintenance_bypass'],
     ]) {
       const refused = await app.ace([...base, ...flags])
       assert.notEqual(refused.code, 0, flags.join(' '))
     }
+  }).timeout(60_000)
+
+  test('--secret=- reads the secret from stdin, --secret= takes $MAINTENANCE_SECRET: out of argv', async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await createFixtureApp('file')
+    const site = await createSite()
+    cleanup(() => site.remove())
+    const base = ['offline:snippet', 'nginx', `--page-dir=${site.pageDir}`]
+    const piped = 'Kp3x_Vq9-Lm2Tz7Rw4Yb8Nc1Hd6Gf5Js0-stdin'
+    const fromEnv = 'Kp3x_Vq9-Lm2Tz7Rw4Yb8Nc1Hd6Gf5Js0-env'
+
+    const stdin = await app.ace([...base, '--secret=-'], {}, `${piped}\nignored\n`)
+    assert.equal(stdin.code, 0, stdin.stderr)
+    assert.include(stdin.stdout, `location = /${piped} {`)
+    assert.include(stdin.stdout, `"${webServerBypassValue(piped)}"`)
+    assert.notInclude(stdin.stderr, 'Bypass secret', 'not generated, not shown')
+
+    const env = await app.ace([...base, '--secret='], { MAINTENANCE_SECRET: fromEnv })
+    assert.equal(env.code, 0, env.stderr)
+    assert.include(env.stdout, `location = /${fromEnv} {`)
+    assert.notInclude(env.stderr, fromEnv, 'not printed')
+    assert.notInclude(env.stderr, 'Bypass secret')
+
+    /**
+     * The same secret, given the same way, works for the app
+     */
+    const on = await app.ace(['offline:on', '--force', '--secret='], {
+      MAINTENANCE_SECRET: fromEnv,
+    })
+    assert.equal(on.code, 0, on.stderr)
+    assert.notInclude(on.stdout + on.stderr, fromEnv)
+
+    const refused = await app.ace([...base, '--secret=-'], {}, 'too-short\n')
+    assert.equal(refused.code, 1)
+    assert.include(refused.stderr, 'the secret must be 32 to 128')
+    assert.notInclude(refused.stderr, 'too-short')
   }).timeout(60_000)
 
   test('haproxy loads the Lua file from deploy/maintenance/, as configure writes it', async ({
