@@ -230,6 +230,7 @@ test.group('Configure', (group) => {
     ]) {
       await assert.fileContains('config/maintenance.ts', `${option}:`)
     }
+    await assert.fileContains('config/maintenance.ts', 'banner: { live: true }')
 
     await assert.fileContains('.env', 'MAINTENANCE_STORE=database')
     await assert.fileContains('.env.example', 'MAINTENANCE_STORE=database')

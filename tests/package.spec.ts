@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
+import { launchChromium } from './chromium.ts'
 import { freePort } from './free_port.ts'
 import { graph, requestPathOffenders } from './import_graph.ts'
 
@@ -245,9 +246,29 @@ test.group('Packed package in a fresh app', (group) => {
     })
     const home = await fetch(url)
     assert.equal(first, 200, `${serverOutput}\n${await home.text()}`)
+    assert.include(
+      await readFile(join(app, 'config/maintenance.ts'), 'utf8'),
+      'banner: { live: true }',
+      'configure writes the live banner (issue 30)'
+    )
+
+    /**
+     * A page left open while ONLINE, with only the README's banner line
+     * and the config configure wrote: the banner comes by itself
+     */
+    const browser = await launchChromium()
+    cleanup(() => browser.close())
+    const page = await browser.newPage()
+    await page.goto(`${url}page`)
+    assert.equal(await page.locator('.sm-banner').count(), 0, 'no banner while ONLINE')
 
     const on = await ace('offline:on', '--force', '--message=Packed and shipped')
     assert.equal(on.code, 0, on.stdout + on.stderr)
+    const switchedAt = Date.now()
+    const banner = page.locator('.sm-banner--offline')
+    await banner.waitFor({ state: 'visible', timeout: 5_000 })
+    assert.isBelow(Date.now() - switchedAt, 5_000)
+    assert.include(await banner.innerText(), 'Packed and shipped')
     assert.isTrue(existsSync(join(app, 'tmp/maintenance/down')), 'lock file')
     assert.include(
       await readFile(join(app, 'public/maintenance/index.html'), 'utf8'),
