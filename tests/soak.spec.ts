@@ -21,10 +21,11 @@ import { DATABASES, type DatabaseName, createManager } from './helpers.ts'
  *
  * SOAK_SECONDS sets the length of the run; the three databases soak at
  * the same time. The default, 60, is what CI runs (`npm test` sets no
- * env): on the 2-core CI machine that is ~60 flips through the test's
- * manager and a dozen or more through Ace processes per database, tens of
- * thousands of polled requests and a SIGTERM of 12 processes: every part
- * of the issue's scenario, at a fifth of its length. The issue's 300 s is
+ * env): on the 2-core test machine, under load, that was per database 55
+ * flips through the test's manager, 9 through Ace processes and ~9,000
+ * polled requests over 4 processes, then the SIGTERM of all 12 (71 s in
+ * all): every part of the issue's scenario, at a fifth of its length.
+ * The issue's 300 s is
  * `SOAK_SECONDS=300 npm run quick:test -- soak`, worth a run when the
  * database stores or better-sqlite3 change.
  */
