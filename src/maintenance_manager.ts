@@ -7,7 +7,6 @@
  * file that was distributed with this source code.
  */
 
-import { randomBytes } from 'node:crypto'
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
 import debug from './debug.ts'
 import { censusTotal } from './census_line.ts'
@@ -29,7 +28,19 @@ import type {
   MaintenanceStoreName,
   ResolvedMaintenanceConfig,
 } from './types.ts'
-import { hashSecret, whoAmI } from './utils.ts'
+import { whoAmI } from './utils.ts'
+import {
+  type EnteredState,
+  type Entry,
+  backOnline,
+  enteredState,
+  entryFrom,
+  scheduleDue,
+  scheduleStep,
+  startedWindow,
+} from './transitions.ts'
+import { describeReplacement, describeTransition } from './transition_log.ts'
+import { windowSchedule, windowSettings } from './window.ts'
 
 type Logger = Pick<LoggerService, 'info' | 'warn' | 'error'>
 
@@ -347,9 +358,7 @@ export class MaintenanceManager {
         : await this.store.compareAndSet(next, current.revision)
       if (written) {
         if (corrupt) {
-          this.logger?.warn(
-            `site-maintenance: replaced a corrupt state record with ${next.status.toUpperCase()}${next.requestedBy ? ` by ${next.requestedBy}` : ''}. ${corrupt.error.message}. It read: ${JSON.stringify(corrupt.record.data.slice(0, 200))}`
-          )
+          this.logger?.warn(describeReplacement(next, corrupt))
         } else {
           this.logger?.info(describeTransition(current, next))
         }
@@ -399,7 +408,7 @@ export class MaintenanceManager {
    */
   async activate(options: ActivateOptions = {}): Promise<TransitionResult> {
     const settings = validateActivateOptions(options, this.config)
-    const readOnly = !!options.readOnly
+    const how = { force: !!options.force, readOnly: !!options.readOnly, timeout: settings.timeout }
     let census: Census | null = null
 
     /**
@@ -414,18 +423,11 @@ export class MaintenanceManager {
           ])
         }
         return {
-          ...this.#windowSettings(options, settings, null),
+          ...windowSettings(options, settings, null, this.config.secretKey),
           status: 'online',
           since: current.since,
           drainStartedAt: null,
-          schedule: {
-            startsAt: settings.at,
-            announceAt: settings.announceAt,
-            endsAt: settings.until,
-            force: !!options.force,
-            readOnly,
-            timeout: settings.timeout,
-          },
+          schedule: windowSchedule(settings, how),
         }
       })
       return { ...result, census }
@@ -435,155 +437,61 @@ export class MaintenanceManager {
      * A forced activation states the outcome wanted: it replaces a
      * corrupt record. Without --force it stays an error.
      */
-    const replaceCorrupt = !!options.force
-    const result = await this.#transition({ replaceCorrupt }, async (current, corrupt) => {
-      const entered = await this.#enter(current, corrupt, {
-        force: !!options.force,
-        readOnly,
-        timeout: settings.timeout,
-      })
-      if (!entered) return null
-      census = entered.census
+    const result = await this.#transition(
+      { replaceCorrupt: how.force },
+      async (current, corrupt) => {
+        const entered = await this.#enter(current, corrupt, how)
+        if (!entered) return null
+        census = entered.census
 
-      /**
-       * The window's settings carry over from PENDING, and between
-       * READ-ONLY and OFFLINE (the bypass secret stays valid)
-       */
-      const keep = current.status === 'online' ? null : current
-      const until = settings.until
-      return {
-        ...this.#windowSettings(options, settings, keep),
-        ...entered.state,
-        schedule: until
-          ? {
-              startsAt: null,
-              announceAt: null,
-              endsAt: until,
-              force: !!options.force,
-              readOnly,
-              timeout: settings.timeout,
-            }
-          : (keep?.schedule ?? null),
+        /**
+         * The window's settings carry over from PENDING, and between
+         * READ-ONLY and OFFLINE (the bypass secret stays valid)
+         */
+        const keep = current.status === 'online' ? null : current
+        return {
+          ...windowSettings(options, settings, keep, this.config.secretKey),
+          ...entered.state,
+          schedule: settings.until ? windowSchedule(settings, how) : (keep?.schedule ?? null),
+        }
       }
-    })
+    )
     return { ...result, census }
   }
 
   /**
-   * What a window shows and who passes it, from the options given, else
-   * from the state it continues (`keep`)
-   */
-  #windowSettings(
-    options: ActivateOptions,
-    settings: ReturnType<typeof validateActivateOptions>,
-    keep: MaintenanceState | null
-  ): MaintenanceState {
-    return {
-      ...initialState(),
-      message: options.message ?? keep?.message ?? null,
-      ...(settings.messages
-        ? { messages: settings.messages }
-        : keep?.messages
-          ? { messages: keep.messages }
-          : {}),
-      retryAfter: settings.retryAfter ?? keep?.retryAfter ?? null,
-      redirect: options.redirect ?? keep?.redirect ?? null,
-      requestedBy: options.requestedBy ?? whoAmI(),
-      secretHash: options.secret
-        ? hashSecret(options.secret, this.config.secretKey)
-        : (keep?.secretHash ?? null),
-      secretNonce: options.secret ? randomBytes(16).toString('hex') : (keep?.secretNonce ?? null),
-      allow: settings.allow ?? keep?.allow ?? [],
-      schedule: keep?.schedule ?? null,
-    }
-  }
-
-  /**
-   * The status a window enters from `current`: PENDING while sessions or
-   * tasks remain (OFFLINE when forced or drained), READ-ONLY at once;
-   * null when `current` is that already
+   * The status a window enters from `current` (see transitions.ts),
+   * counting the drain when it depends on it; null when `current` is that
+   * already
    */
   async #enter(
     current: MaintenanceState,
     corrupt: boolean,
-    how: { force: boolean; readOnly: boolean; timeout: number }
-  ): Promise<{
-    state: Pick<
-      MaintenanceState,
-      'status' | 'since' | 'drainStartedAt' | 'deadline' | 'forced' | 'readOnly'
-    >
-    census: Census | null
-  } | null> {
+    how: Entry
+  ): Promise<{ state: EnteredState; census: Census | null } | null> {
+    const entry = entryFrom(current, corrupt, how)
+    if (entry === 'unchanged') return null
     const now = Date.now()
-    let status: MaintenanceStatus = 'offline'
-    let census: Census | null = null
-    /**
-     * READ-ONLY → OFFLINE goes without a drain: nobody can save anything
-     * already, and a drain would give logged-in sessions their writes
-     * back
-     */
-    if (how.readOnly) {
-      if (!corrupt && current.readOnly) return null
-    } else if (!current.readOnly) {
-      if (!corrupt && current.status === 'offline') return null
-      if (current.status === 'pending' && !how.force) return null
-      census = await this.census(now)
-      const drained = censusTotal(census) === 0
-      status = how.force || drained ? 'offline' : 'pending'
-    }
-    const continued = current.status === 'online' ? null : current
-    return {
-      census,
-      state: {
-        status,
-        since: now,
-        drainStartedAt: continued?.drainStartedAt ?? (how.readOnly ? null : now),
-        deadline: status === 'pending' ? now + how.timeout : null,
-        forced: !how.readOnly && how.force,
-        readOnly: how.readOnly,
-      },
-    }
+    const census = entry === 'census' ? await this.census(now) : null
+    return { census, state: enteredState(current, how, census, now) }
   }
 
   /**
    * Start a scheduled window whose time has come, or end one whose
    * `endsAt` has passed: called by every instance's sync on each read,
-   * the compare-and-set lets one of them do it. A window whose end passed
-   * before it could start is dropped, never started: a forgotten window
-   * locks nobody out.
+   * the compare-and-set lets one of them do it
    */
   async advanceSchedule(now: number = Date.now()): Promise<TransitionResult | null> {
-    const schedule = this.#state.schedule
-    if (!schedule) return null
-    const due =
-      (this.#state.status === 'online' && schedule.startsAt !== null && now >= schedule.startsAt) ||
-      (schedule.endsAt !== null && now >= schedule.endsAt)
-    if (!due) return null
-
+    if (!scheduleDue(this.#state, now)) return null
     let census: Census | null = null
     const result = await this.#transition({}, async (current) => {
-      const window = current.schedule
-      if (!window) return null
-      const ended = window.endsAt !== null && now >= window.endsAt
-      if (ended && (current.status !== 'online' || window.startsAt !== null)) {
-        return {
-          ...initialState(),
-          since: now,
-          requestedBy: `the schedule (until ${new Date(window.endsAt!).toISOString()})`,
-        }
-      }
-      if (current.status !== 'online' || window.startsAt === null || now < window.startsAt) {
-        return null
-      }
-      const entered = await this.#enter(current, false, window)
+      const step = scheduleStep(current, now)
+      if (!step) return null
+      if ('ends' in step) return step.ends
+      const entered = await this.#enter(current, false, step.starts)
       if (!entered) return null
       census = entered.census
-      return {
-        ...current,
-        ...entered.state,
-        requestedBy: `the schedule (at ${new Date(window.startsAt).toISOString()})`,
-        schedule: { ...window, startsAt: null, announceAt: null },
-      }
+      return startedWindow(current, entered.state, step.starts)
     })
     return { ...result, census }
   }
@@ -595,11 +503,7 @@ export class MaintenanceManager {
   async deactivate(options: { requestedBy?: string } = {}): Promise<TransitionResult> {
     const result = await this.#transition({ replaceCorrupt: true }, async (current, corrupt) => {
       if (!corrupt && current.status === 'online' && !current.schedule) return null
-      return {
-        ...initialState(),
-        since: Date.now(),
-        requestedBy: options.requestedBy ?? whoAmI(),
-      }
+      return backOnline(Date.now(), options.requestedBy ?? whoAmI())
     })
     return { ...result, census: null }
   }
@@ -696,25 +600,4 @@ async function restoreAfterTest(fake: MaintenanceFake) {
   } catch {
     debug('not in a Japa test: restore the fake yourself')
   }
-}
-
-function describeTransition(from: MaintenanceState, to: MaintenanceState) {
-  const label = statusLabel(to)
-  const by = to.requestedBy ? ` by ${to.requestedBy}` : ''
-  if (to.status === 'online' && to.schedule?.startsAt) {
-    const until = to.schedule.endsAt ? ` until ${new Date(to.schedule.endsAt).toISOString()}` : ''
-    return `site-maintenance: maintenance scheduled${by} at ${new Date(to.schedule.startsAt).toISOString()}${until}`
-  }
-  if (to.status === 'online' && from.status === 'online' && from.schedule) {
-    return `site-maintenance: the window scheduled at ${new Date(from.schedule.startsAt ?? from.since).toISOString()} is dropped${by}`
-  }
-  if (to.status === 'pending') {
-    return `site-maintenance: ${statusLabel(from)} → ${label}${by}, drain deadline ${new Date(to.deadline!).toISOString()}`
-  }
-  if (to.status === 'offline' && from.status === 'pending' && !to.readOnly) {
-    const reason =
-      to.since >= (from.deadline ?? Infinity) ? 'drain deadline passed' : 'drain finished'
-    return `site-maintenance: PENDING → OFFLINE (${reason})`
-  }
-  return `site-maintenance: ${statusLabel(from)} → ${label}${by}${to.forced ? ' (forced)' : ''}`
 }
