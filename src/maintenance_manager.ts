@@ -10,12 +10,13 @@
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
 import debug from './debug.ts'
 import { censusTotal } from './census_line.ts'
-import { CENSUS_CAP, JOB_TASK_PREFIX } from './defaults.ts'
+import { takeCensus } from './census.ts'
 import * as errors from './errors.ts'
 import { MaintenancePage } from './maintenance_page.ts'
 import { historyAfter, initialState, statusLabel } from './state.ts'
 import { HostMirror } from './host_mirror.ts'
-import { sessionKey } from './session_key.ts'
+import { LoggedOutSessions } from './logged_out_sessions.ts'
+import { SessionPresence } from './session_presence.ts'
 import { StateSync } from './state_sync.ts'
 import { validateActivateOptions } from './options.ts'
 import type { FakeStatus, MaintenanceFake } from './maintenance_fake.ts'
@@ -71,13 +72,12 @@ export class MaintenanceManager {
    */
   #stamp = 0
   #appliedStamp = 0
-  #presence = new Map<string, number>()
   /**
    * The in-memory store of `fake()`, used instead of the configured one
    */
   #fake: MaintenanceFake | null = null
-  #loggedOut = new Set<string>()
-  #writing = new Map<string, Promise<void>>()
+  #loggedOut = new LoggedOutSessions()
+  #presence: SessionPresence
 
   /**
    * Set by the provider when the app's queue workers are held during
@@ -109,6 +109,7 @@ export class MaintenanceManager {
     this.page = new MaintenancePage(config)
     this.mirror = new HostMirror(config, this.page, logger)
     this.sync = new StateSync(this, logger)
+    this.#presence = new SessionPresence(config, this, this.#loggedOut)
   }
 
   /**
@@ -241,29 +242,16 @@ export class MaintenanceManager {
   async refresh(): Promise<MaintenanceState> {
     const stamp = ++this.#stamp
     const state = (await this.store.read()) ?? initialState()
-    await this.#loadLoggedOut(state)
+    await this.#loggedOut.load(this.store, state)
     await this.#apply(state, stamp)
     return this.#state
-  }
-
-  /**
-   * While PENDING, the sessions that logged out (in any process) are
-   * known in memory before the state is applied, so a copied marker of
-   * one of them never passes; nothing is read in the other states
-   */
-  async #loadLoggedOut(state: MaintenanceState) {
-    if (state.status !== 'pending') {
-      if (this.#loggedOut.size) this.#loggedOut = new Set()
-      return
-    }
-    this.#loggedOut = new Set(await this.store.loggedOutSessions(Date.now()))
   }
 
   /**
    * Whether this session logged out (known while PENDING; no I/O)
    */
   hasLoggedOut(sessionId: string) {
-    return this.#loggedOut.size > 0 && this.#loggedOut.has(sessionKey(sessionId))
+    return this.#loggedOut.has(sessionId)
   }
 
   /**
@@ -311,16 +299,8 @@ export class MaintenanceManager {
   /**
    * Count what keeps the site from going offline
    */
-  async census(now: number = Date.now()): Promise<Census> {
-    const [activeSessions, tasks] = await Promise.all([
-      this.store.countSessions(now, CENSUS_CAP),
-      this.store.runningTasks(now),
-    ])
-    const jobs = tasks.filter((task) => task.name.startsWith(JOB_TASK_PREFIX)).length
-    const census: Census = { activeSessions, runningTasks: tasks.length - jobs }
-    if (jobs > 0 || this.countsJobs) census.jobsInFlight = jobs
-    if (activeSessions >= CENSUS_CAP) census.capped = true
-    return census
+  census(now: number = Date.now()): Promise<Census> {
+    return takeCensus(this.store, now, this.countsJobs)
   }
 
   /**
@@ -528,49 +508,18 @@ export class MaintenanceManager {
   }
 
   /**
-   * Record that a logged-in session made a request. Throttled in memory:
-   * at most one store write per session per presence interval. The raw
-   * session id is a bearer token, so only its hash is stored.
+   * Record that a logged-in session made a request (see SessionPresence);
+   * false when throttled
    */
-  async touchSession(sessionId: string, userId: string | number | null) {
-    const key = sessionKey(sessionId)
-    const now = Date.now()
-    const last = this.#presence.get(key)
-    if (last !== undefined && now - last < this.config.presenceInterval) return false
-    this.#presence.set(key, now)
-    if (this.#presence.size > 100_000) this.#prunePresence(now)
-    const write = this.store.touchSession(key, userId, now + this.config.sessionIdleAge)
-    this.#writing.set(key, write)
-    try {
-      await write
-    } finally {
-      if (this.#writing.get(key) === write) this.#writing.delete(key)
-    }
-    return true
+  touchSession(sessionId: string, userId: string | number | null) {
+    return this.#presence.touch(sessionId, userId)
   }
 
   /**
-   * A logout ends the session's presence at once. The drop wins over a
-   * presence write still in flight for that session (the login's, say:
-   * the file store's write lands by a rename, which would bring the entry
-   * back after the removal), and the throttle entry stays as a tombstone
-   * so a request of that session still in flight does not record it
-   * again: a logged-out session id never logs in again (login
-   * regenerates it).
+   * A logout ends the session's presence at once (see SessionPresence)
    */
-  async dropSession(sessionId: string) {
-    const key = sessionKey(sessionId)
-    this.#presence.set(key, Date.now())
-    this.#loggedOut.add(key)
-    const write = this.#writing.get(key)
-    if (write) await write.catch(() => {})
-    await this.store.dropSession(key, Date.now() + this.config.sessionIdleAge)
-  }
-
-  #prunePresence(now: number) {
-    for (const [key, at] of this.#presence) {
-      if (now - at >= this.config.presenceInterval) this.#presence.delete(key)
-    }
+  dropSession(sessionId: string) {
+    return this.#presence.drop(sessionId)
   }
 
   /**
