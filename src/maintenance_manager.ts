@@ -14,7 +14,6 @@ import { takeCensus } from './census.ts'
 import * as errors from './errors.ts'
 import { MaintenancePage } from './maintenance_page.ts'
 import { historyAfter, initialState, statusLabel } from './state.ts'
-import { HostMirror } from './host_mirror.ts'
 import { LoggedOutSessions } from './logged_out_sessions.ts'
 import { SessionPresence } from './session_presence.ts'
 import { StateSync } from './state_sync.ts'
@@ -60,18 +59,7 @@ export interface TransitionResult {
  * store's compare-and-set, so a transition happens once whoever races it.
  */
 export class MaintenanceManager {
-  #state: MaintenanceState = initialState()
-  #loaded = false
   #stores = new Map<string, MaintenanceStoreContract>()
-  #assumed = false
-  /**
-   * Reads and writes are stamped in the order they start (a write once it
-   * is stored); a read that finishes after a newer one was applied is
-   * dropped, so a slow poll never undoes what a watch or a transition
-   * just applied
-   */
-  #stamp = 0
-  #appliedStamp = 0
   /**
    * The in-memory store of `fake()`, used instead of the configured one
    */
@@ -92,12 +80,8 @@ export class MaintenanceManager {
   readonly page: MaintenancePage
 
   /**
-   * This host's lock file and static page
-   */
-  readonly mirror: HostMirror
-
-  /**
-   * The refresh loop of an app process (started by the provider)
+   * The refresh loop of an app process (started by the provider), which
+   * holds the state in memory
    */
   readonly sync: StateSync
 
@@ -107,8 +91,16 @@ export class MaintenanceManager {
     protected logger?: Logger
   ) {
     this.page = new MaintenancePage(config)
-    this.mirror = new HostMirror(config, this.page, logger)
-    this.sync = new StateSync(this, logger)
+    this.sync = new StateSync(
+      config,
+      {
+        store: () => this.store,
+        mirrored: () => !this.#fake,
+        advanceSchedule: () => this.advanceSchedule(),
+        settle: () => this.settle(),
+      },
+      { page: this.page, loggedOut: this.#loggedOut, emitter, logger }
+    )
     this.#presence = new SessionPresence(config, this, this.#loggedOut)
   }
 
@@ -150,7 +142,7 @@ export class MaintenanceManager {
         import('./maintenance_fake.ts'),
         import('./stores/memory.ts'),
       ])
-      const before = this.#state
+      const before = this.sync.state
       const fake = new MaintenanceFake(this, new MemoryStore(), async () => {
         if (this.#fake === fake) this.#fake = null
         await this.#leaveFake(before)
@@ -169,7 +161,7 @@ export class MaintenanceManager {
     try {
       await this.refresh()
     } catch {
-      await this.#apply(before, ++this.#stamp)
+      await this.sync.apply(before)
     }
   }
 
@@ -177,23 +169,23 @@ export class MaintenanceManager {
    * The state as last read; no I/O
    */
   get state(): Readonly<MaintenanceState> {
-    return this.#state
+    return this.sync.state
   }
 
   get status(): MaintenanceStatus {
-    return this.#state.status
+    return this.sync.state.status
   }
 
   get isOnline() {
-    return this.#state.status === 'online'
+    return this.status === 'online'
   }
 
   get isPending() {
-    return this.#state.status === 'pending'
+    return this.status === 'pending'
   }
 
   get isOffline() {
-    return this.#state.status === 'offline'
+    return this.status === 'offline'
   }
 
   /**
@@ -207,7 +199,7 @@ export class MaintenanceManager {
    * Whether a state was ever read from the store
    */
   get loaded() {
-    return this.#loaded
+    return this.sync.loaded
   }
 
   /**
@@ -215,7 +207,7 @@ export class MaintenanceManager {
    * assumed by the `onStoreError` policy
    */
   get assumed() {
-    return this.#assumed
+    return this.sync.assumed
   }
 
   /**
@@ -227,24 +219,10 @@ export class MaintenanceManager {
   }
 
   /**
-   * Hold `state` in memory without it having been read (the `onStoreError`
-   * policy): no event, no mirror, until a real read replaces it
-   */
-  async assume(state: MaintenanceState) {
-    await this.page.prepare(state)
-    this.#state = state
-    this.#assumed = true
-  }
-
-  /**
    * Read the state from the store and apply it in memory
    */
-  async refresh(): Promise<MaintenanceState> {
-    const stamp = ++this.#stamp
-    const state = (await this.store.read()) ?? initialState()
-    await this.#loggedOut.load(this.store, state)
-    await this.#apply(state, stamp)
-    return this.#state
+  refresh(): Promise<MaintenanceState> {
+    return this.sync.refresh()
   }
 
   /**
@@ -252,48 +230,6 @@ export class MaintenanceManager {
    */
   hasLoggedOut(sessionId: string) {
     return this.#loggedOut.has(sessionId)
-  }
-
-  /**
-   * Adopt a state read or written, emitting the event when the status
-   * changed and mirroring OFFLINE onto this host's lock file
-   */
-  async #apply(state: MaintenanceState, stamp: number) {
-    if (stamp < this.#appliedStamp) {
-      debug('dropped a stale read of revision %d', state.revision)
-      return
-    }
-    this.#appliedStamp = stamp
-    const previous = this.#state
-    const wasAssumed = this.#assumed
-    this.#state = state
-    this.#assumed = false
-    const firstLoad = !this.#loaded
-    this.#loaded = true
-    if (firstLoad || wasAssumed || previous.revision !== state.revision) {
-      await this.page.prepare(state)
-    }
-    const changed =
-      previous.status !== state.status || Boolean(previous.readOnly) !== Boolean(state.readOnly)
-    if (changed && !firstLoad && !wasAssumed) {
-      debug('status changed from %s to %s', statusLabel(previous), statusLabel(state))
-      this.emitter?.emit(`maintenance:${state.status}`, { state, previous: previous.status })
-    }
-    if (!this.#fake) await this.mirror.reflect(state)
-  }
-
-  /**
-   * Another process may have written a newer state while this one was
-   * mirroring its own onto the lock file. Reading back after the mirror
-   * makes the last writer's state win on disk.
-   */
-  async #reconcile() {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const stamp = ++this.#stamp
-      const fresh = (await this.store.read()) ?? initialState()
-      if (fresh.revision === this.#state.revision) return
-      await this.#apply(fresh, stamp)
-    }
   }
 
   /**
@@ -315,14 +251,14 @@ export class MaintenanceManager {
     mutate: (current: MaintenanceState, corrupt: boolean) => Promise<MaintenanceState | null>
   ): Promise<{ changed: boolean; state: MaintenanceState }> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const readStamp = ++this.#stamp
+      const readStamp = this.sync.stamp()
       const read = await this.#readForWrite(!!options.replaceCorrupt)
       if (!read) continue
       const { current, corrupt } = read
       const next = await mutate(current, corrupt !== null)
       if (!next) {
-        await this.#apply(current, readStamp)
-        await this.#reconcile()
+        await this.sync.apply(current, readStamp)
+        await this.sync.reconcile()
         /**
          * The state that made it a no-op, not a newer one another writer
          * put in meanwhile: `offline:on --force` racing an `offline:off`
@@ -342,8 +278,8 @@ export class MaintenanceManager {
         } else {
           this.logger?.info(describeTransition(current, next))
         }
-        await this.#apply(next, ++this.#stamp)
-        await this.#reconcile()
+        await this.sync.apply(next)
+        await this.sync.reconcile()
         return { changed: true, state: next }
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20))
@@ -462,7 +398,7 @@ export class MaintenanceManager {
    * the compare-and-set lets one of them do it
    */
   async advanceSchedule(now: number = Date.now()): Promise<TransitionResult | null> {
-    if (!scheduleDue(this.#state, now)) return null
+    if (!scheduleDue(this.sync.state, now)) return null
     let census: Census | null = null
     const result = await this.#transition({}, async (current) => {
       const step = scheduleStep(current, now)
