@@ -8,7 +8,6 @@
  */
 
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
-import debug from './debug.ts'
 import { censusTotal } from './census_line.ts'
 import { takeCensus } from './census.ts'
 import * as errors from './errors.ts'
@@ -17,6 +16,7 @@ import { historyAfter, initialState, statusLabel } from './state.ts'
 import { LoggedOutSessions } from './logged_out_sessions.ts'
 import { SessionPresence } from './session_presence.ts'
 import { StateSync } from './state_sync.ts'
+import { FakeLifecycle } from './fake_lifecycle.ts'
 import { validateActivateOptions } from './options.ts'
 import type { FakeStatus, MaintenanceFake } from './maintenance_fake.ts'
 import type {
@@ -60,10 +60,7 @@ export interface TransitionResult {
  */
 export class MaintenanceManager {
   #stores = new Map<string, MaintenanceStoreContract>()
-  /**
-   * The in-memory store of `fake()`, used instead of the configured one
-   */
-  #fake: MaintenanceFake | null = null
+  #fakes: FakeLifecycle
   #loggedOut = new LoggedOutSessions()
   #presence: SessionPresence
 
@@ -95,12 +92,13 @@ export class MaintenanceManager {
       config,
       {
         store: () => this.store,
-        mirrored: () => !this.#fake,
+        mirrored: () => !this.#fakes.active,
         advanceSchedule: () => this.advanceSchedule(),
         settle: () => this.settle(),
       },
       { page: this.page, loggedOut: this.#loggedOut, emitter, logger }
     )
+    this.#fakes = new FakeLifecycle(this, this.sync)
     this.#presence = new SessionPresence(config, this, this.#loggedOut)
   }
 
@@ -123,7 +121,7 @@ export class MaintenanceManager {
   }
 
   get store(): MaintenanceStoreContract {
-    return this.#fake?.store ?? this.use()
+    return this.#fakes.store ?? this.use()
   }
 
   /**
@@ -133,36 +131,8 @@ export class MaintenanceManager {
    * lock file meanwhile; requests, the banner and events behave as in that
    * status.
    */
-  async fake(
-    status: FakeStatus = 'offline',
-    options: ActivateOptions = {}
-  ): Promise<MaintenanceFake> {
-    if (!this.#fake) {
-      const [{ MaintenanceFake }, { MemoryStore }] = await Promise.all([
-        import('./maintenance_fake.ts'),
-        import('./stores/memory.ts'),
-      ])
-      const before = this.sync.state
-      const fake = new MaintenanceFake(this, new MemoryStore(), async () => {
-        if (this.#fake === fake) this.#fake = null
-        await this.#leaveFake(before)
-      })
-      this.#fake = fake
-      await restoreAfterTest(fake)
-    }
-    return this.#fake.to(status, options)
-  }
-
-  /**
-   * Back from a fake: the configured store's state, or the state from
-   * before the fake when that store cannot be read now
-   */
-  async #leaveFake(before: MaintenanceState) {
-    try {
-      await this.refresh()
-    } catch {
-      await this.sync.apply(before)
-    }
+  fake(status: FakeStatus = 'offline', options: ActivateOptions = {}): Promise<MaintenanceFake> {
+    return this.#fakes.fake(status, options)
   }
 
   /**
@@ -472,17 +442,5 @@ export class MaintenanceManager {
     this.sync.stop()
     for (const store of this.#stores.values()) await store.close()
     this.#stores.clear()
-  }
-}
-
-/**
- * Restore a fake after the Japa test that made it, when it runs in one
- */
-async function restoreAfterTest(fake: MaintenanceFake) {
-  try {
-    const { getActiveTest } = await import('@japa/runner')
-    getActiveTest()?.cleanup(() => fake.restore())
-  } catch {
-    debug('not in a Japa test: restore the fake yourself')
   }
 }
