@@ -12,7 +12,7 @@ import { censusTotal } from './census_line.ts'
 import { takeCensus } from './census.ts'
 import * as errors from './errors.ts'
 import { MaintenancePage } from './maintenance_page.ts'
-import { historyAfter, initialState, statusLabel } from './state.ts'
+import { historyAfter, initialState } from './state.ts'
 import { LoggedOutSessions } from './logged_out_sessions.ts'
 import { SessionPresence } from './session_presence.ts'
 import { StateSync } from './state_sync.ts'
@@ -40,7 +40,7 @@ import {
   startedWindow,
 } from './transitions.ts'
 import { describeReplacement, describeTransition } from './transition_log.ts'
-import { windowSchedule, windowSettings } from './window.ts'
+import { windowEntered, windowToCome } from './window.ts'
 
 type Logger = Pick<LoggerService, 'info' | 'warn' | 'error'>
 
@@ -302,20 +302,9 @@ export class MaintenanceManager {
      * settings, and every instance's sync starts it on time
      */
     if (settings.at !== null) {
-      const result = await this.#transition({}, async (current) => {
-        if (current.status !== 'online') {
-          throw new errors.E_INVALID_OPTION([
-            `The site is already ${statusLabel(current)}: run "node ace offline:off" first, or go now without --at`,
-          ])
-        }
-        return {
-          ...windowSettings(options, settings, null, this.config.secretKey),
-          status: 'online',
-          since: current.since,
-          drainStartedAt: null,
-          schedule: windowSchedule(settings, how),
-        }
-      })
+      const result = await this.#transition({}, async (current) =>
+        windowToCome(current, options, settings, this.config.secretKey)
+      )
       return { ...result, census }
     }
 
@@ -329,17 +318,7 @@ export class MaintenanceManager {
         const entered = await this.#enter(current, corrupt, how)
         if (!entered) return null
         census = entered.census
-
-        /**
-         * The window's settings carry over from PENDING, and between
-         * READ-ONLY and OFFLINE (the bypass secret stays valid)
-         */
-        const keep = current.status === 'online' ? null : current
-        return {
-          ...windowSettings(options, settings, keep, this.config.secretKey),
-          ...entered.state,
-          schedule: settings.until ? windowSchedule(settings, how) : (keep?.schedule ?? null),
-        }
+        return windowEntered(current, entered.state, options, settings, this.config.secretKey)
       }
     )
     return { ...result, census }

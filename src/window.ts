@@ -8,8 +8,10 @@
  */
 
 import { randomBytes } from 'node:crypto'
+import * as errors from './errors.ts'
 import type { ActivateSettings } from './options.ts'
-import { initialState } from './state.ts'
+import { initialState, statusLabel } from './state.ts'
+import type { EnteredState } from './transitions.ts'
 import type { ActivateOptions, MaintenanceSchedule, MaintenanceState } from './types.ts'
 import { hashSecret, whoAmI } from './utils.ts'
 
@@ -49,14 +51,58 @@ export function windowSettings(
  */
 export function windowSchedule(
   settings: ActivateSettings,
-  how: { force: boolean; readOnly: boolean }
+  how: Pick<ActivateOptions, 'force' | 'readOnly'>
 ): MaintenanceSchedule {
   return {
     startsAt: settings.at,
     announceAt: settings.announceAt,
     endsAt: settings.until,
-    force: how.force,
-    readOnly: how.readOnly,
+    force: !!how.force,
+    readOnly: !!how.readOnly,
     timeout: settings.timeout,
+  }
+}
+
+/**
+ * The ONLINE state that records a window to come, with its settings;
+ * refused unless the site is ONLINE
+ */
+export function windowToCome(
+  current: MaintenanceState,
+  options: ActivateOptions,
+  settings: ActivateSettings,
+  secretKey: string | null
+): MaintenanceState {
+  if (current.status !== 'online') {
+    throw new errors.E_INVALID_OPTION([
+      `The site is already ${statusLabel(current)}: run "node ace offline:off" first, or go now without --at`,
+    ])
+  }
+  return {
+    ...windowSettings(options, settings, null, secretKey),
+    status: 'online',
+    since: current.since,
+    drainStartedAt: null,
+    schedule: windowSchedule(settings, options),
+  }
+}
+
+/**
+ * The state of a window entered now from `current`. Its settings carry
+ * over from PENDING, and between READ-ONLY and OFFLINE (the bypass secret
+ * stays valid); an end given (--until) makes it a scheduled window.
+ */
+export function windowEntered(
+  current: MaintenanceState,
+  entered: EnteredState,
+  options: ActivateOptions,
+  settings: ActivateSettings,
+  secretKey: string | null
+): MaintenanceState {
+  const keep = current.status === 'online' ? null : current
+  return {
+    ...windowSettings(options, settings, keep, secretKey),
+    ...entered,
+    schedule: settings.until ? windowSchedule(settings, options) : (keep?.schedule ?? null),
   }
 }
