@@ -8,10 +8,9 @@
  */
 
 import { AssertionError } from 'node:assert'
-import type { MaintenanceManager } from './maintenance_manager.ts'
 import type { MemoryStore } from './stores/memory.ts'
 import { statusLabel } from './state.ts'
-import type { ActivateOptions, MaintenanceStatus } from './types.ts'
+import type { ActivateOptions, MaintenanceState, MaintenanceStatus } from './types.ts'
 
 /**
  * Stands for the sessions logged in before a faked drain: it keeps a
@@ -25,6 +24,17 @@ const HELD_SESSION = 'site-maintenance:fake'
 export type FakeStatus = MaintenanceStatus | 'read-only'
 
 /**
+ * What a fake drives: the verbs of the site it fakes, and its state in
+ * memory
+ */
+export interface FakedSite {
+  readonly state: Readonly<MaintenanceState>
+  activate(options: ActivateOptions): Promise<unknown>
+  deactivate(options: { requestedBy?: string }): Promise<unknown>
+  settle(): Promise<unknown>
+}
+
+/**
  * What `maintenance.fake()` returns in the tests of an app: the manager
  * runs on an in-memory store in the status asked for, requests get what
  * they would get in that status, and nothing reaches the configured store
@@ -35,7 +45,7 @@ export class MaintenanceFake {
   #restored = false
 
   constructor(
-    protected manager: MaintenanceManager,
+    protected site: FakedSite,
     readonly store: MemoryStore,
     protected release: () => Promise<void>
   ) {}
@@ -49,18 +59,18 @@ export class MaintenanceFake {
   async to(status: FakeStatus, options: ActivateOptions = {}) {
     if (this.#restored) throw new Error('This maintenance fake has been restored')
     if (status === 'online') {
-      await this.manager.deactivate({ requestedBy: 'maintenance.fake()' })
+      await this.site.deactivate({ requestedBy: 'maintenance.fake()' })
       return this
     }
-    if (this.manager.status !== 'online') {
-      await this.manager.deactivate({ requestedBy: 'maintenance.fake()' })
+    if (this.site.state.status !== 'online') {
+      await this.site.deactivate({ requestedBy: 'maintenance.fake()' })
     }
     if (status === 'pending') {
       await this.store.touchSession(HELD_SESSION, null, Number.MAX_SAFE_INTEGER)
     } else {
       await this.store.dropSession(HELD_SESSION)
     }
-    await this.manager.activate({
+    await this.site.activate({
       requestedBy: 'maintenance.fake()',
       ...options,
       force: status === 'offline',
@@ -74,7 +84,7 @@ export class MaintenanceFake {
    */
   async endDrain() {
     await this.store.dropSession(HELD_SESSION)
-    await this.manager.settle()
+    await this.site.settle()
     return this
   }
 
@@ -88,7 +98,7 @@ export class MaintenanceFake {
   }
 
   assertStatus(expected: FakeStatus) {
-    const label = statusLabel(this.manager.state)
+    const label = statusLabel(this.site.state)
     const actual = label.toLowerCase() as FakeStatus
     if (actual !== expected) {
       throw new AssertionError({

@@ -7,17 +7,16 @@
  * file that was distributed with this source code.
  */
 
-import { randomBytes } from 'node:crypto'
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
-import debug from './debug.ts'
 import { censusTotal } from './census_line.ts'
-import { CENSUS_CAP, JOB_TASK_PREFIX } from './defaults.ts'
+import { takeCensus } from './census.ts'
 import * as errors from './errors.ts'
 import { MaintenancePage } from './maintenance_page.ts'
-import { historyAfter, initialState, statusLabel } from './state.ts'
-import { HostMirror } from './host_mirror.ts'
-import { sessionKey } from './request_path/session_key.ts'
+import { historyAfter, initialState } from './state.ts'
+import { LoggedOutSessions } from './logged_out_sessions.ts'
+import { SessionPresence } from './session_presence.ts'
 import { StateSync } from './state_sync.ts'
+import { FakeLifecycle } from './fake_lifecycle.ts'
 import { validateActivateOptions } from './options.ts'
 import type { FakeStatus, MaintenanceFake } from './maintenance_fake.ts'
 import type {
@@ -29,7 +28,19 @@ import type {
   MaintenanceStoreName,
   ResolvedMaintenanceConfig,
 } from './types.ts'
-import { hashSecret, whoAmI } from './utils.ts'
+import { whoAmI } from './utils.ts'
+import {
+  type EnteredState,
+  type Entry,
+  backOnline,
+  enteredState,
+  entryFrom,
+  scheduleDue,
+  scheduleStep,
+  startedWindow,
+} from './transitions.ts'
+import { describeReplacement, describeTransition } from './transition_log.ts'
+import { windowEntered, windowToCome } from './window.ts'
 
 type Logger = Pick<LoggerService, 'info' | 'warn' | 'error'>
 
@@ -48,25 +59,10 @@ export interface TransitionResult {
  * store's compare-and-set, so a transition happens once whoever races it.
  */
 export class MaintenanceManager {
-  #state: MaintenanceState = initialState()
-  #loaded = false
   #stores = new Map<string, MaintenanceStoreContract>()
-  #assumed = false
-  /**
-   * Reads and writes are stamped in the order they start (a write once it
-   * is stored); a read that finishes after a newer one was applied is
-   * dropped, so a slow poll never undoes what a watch or a transition
-   * just applied
-   */
-  #stamp = 0
-  #appliedStamp = 0
-  #presence = new Map<string, number>()
-  /**
-   * The in-memory store of `fake()`, used instead of the configured one
-   */
-  #fake: MaintenanceFake | null = null
-  #loggedOut = new Set<string>()
-  #writing = new Map<string, Promise<void>>()
+  #fakes: FakeLifecycle
+  #loggedOut = new LoggedOutSessions()
+  #presence: SessionPresence
 
   /**
    * Set by the provider when the app's queue workers are held during
@@ -81,12 +77,8 @@ export class MaintenanceManager {
   readonly page: MaintenancePage
 
   /**
-   * This host's lock file and static page
-   */
-  readonly mirror: HostMirror
-
-  /**
-   * The refresh loop of an app process (started by the provider)
+   * The refresh loop of an app process (started by the provider), which
+   * holds the state in memory
    */
   readonly sync: StateSync
 
@@ -96,8 +88,18 @@ export class MaintenanceManager {
     protected logger?: Logger
   ) {
     this.page = new MaintenancePage(config)
-    this.mirror = new HostMirror(config, this.page, logger)
-    this.sync = new StateSync(this, logger)
+    this.sync = new StateSync(
+      config,
+      {
+        store: () => this.store,
+        mirrored: () => !this.#fakes.active,
+        advanceSchedule: () => this.advanceSchedule(),
+        settle: () => this.settle(),
+      },
+      { page: this.page, loggedOut: this.#loggedOut, emitter, logger }
+    )
+    this.#fakes = new FakeLifecycle(this, this.sync)
+    this.#presence = new SessionPresence(config, this, this.#loggedOut)
   }
 
   /**
@@ -119,7 +121,7 @@ export class MaintenanceManager {
   }
 
   get store(): MaintenanceStoreContract {
-    return this.#fake?.store ?? this.use()
+    return this.#fakes.store ?? this.use()
   }
 
   /**
@@ -129,59 +131,31 @@ export class MaintenanceManager {
    * lock file meanwhile; requests, the banner and events behave as in that
    * status.
    */
-  async fake(
-    status: FakeStatus = 'offline',
-    options: ActivateOptions = {}
-  ): Promise<MaintenanceFake> {
-    if (!this.#fake) {
-      const [{ MaintenanceFake }, { MemoryStore }] = await Promise.all([
-        import('./maintenance_fake.ts'),
-        import('./stores/memory.ts'),
-      ])
-      const before = this.#state
-      const fake = new MaintenanceFake(this, new MemoryStore(), async () => {
-        if (this.#fake === fake) this.#fake = null
-        await this.#leaveFake(before)
-      })
-      this.#fake = fake
-      await restoreAfterTest(fake)
-    }
-    return this.#fake.to(status, options)
-  }
-
-  /**
-   * Back from a fake: the configured store's state, or the state from
-   * before the fake when that store cannot be read now
-   */
-  async #leaveFake(before: MaintenanceState) {
-    try {
-      await this.refresh()
-    } catch {
-      await this.#apply(before, ++this.#stamp)
-    }
+  fake(status: FakeStatus = 'offline', options: ActivateOptions = {}): Promise<MaintenanceFake> {
+    return this.#fakes.fake(status, options)
   }
 
   /**
    * The state as last read; no I/O
    */
   get state(): Readonly<MaintenanceState> {
-    return this.#state
+    return this.sync.state
   }
 
   get status(): MaintenanceStatus {
-    return this.#state.status
+    return this.sync.state.status
   }
 
   get isOnline() {
-    return this.#state.status === 'online'
+    return this.status === 'online'
   }
 
   get isPending() {
-    return this.#state.status === 'pending'
+    return this.status === 'pending'
   }
 
   get isOffline() {
-    return this.#state.status === 'offline'
+    return this.status === 'offline'
   }
 
   /**
@@ -195,7 +169,7 @@ export class MaintenanceManager {
    * Whether a state was ever read from the store
    */
   get loaded() {
-    return this.#loaded
+    return this.sync.loaded
   }
 
   /**
@@ -203,7 +177,7 @@ export class MaintenanceManager {
    * assumed by the `onStoreError` policy
    */
   get assumed() {
-    return this.#assumed
+    return this.sync.assumed
   }
 
   /**
@@ -215,101 +189,24 @@ export class MaintenanceManager {
   }
 
   /**
-   * Hold `state` in memory without it having been read (the `onStoreError`
-   * policy): no event, no mirror, until a real read replaces it
-   */
-  async assume(state: MaintenanceState) {
-    await this.page.prepare(state)
-    this.#state = state
-    this.#assumed = true
-  }
-
-  /**
    * Read the state from the store and apply it in memory
    */
-  async refresh(): Promise<MaintenanceState> {
-    const stamp = ++this.#stamp
-    const state = (await this.store.read()) ?? initialState()
-    await this.#loadLoggedOut(state)
-    await this.#apply(state, stamp)
-    return this.#state
-  }
-
-  /**
-   * While PENDING, the sessions that logged out (in any process) are
-   * known in memory before the state is applied, so a copied marker of
-   * one of them never passes; nothing is read in the other states
-   */
-  async #loadLoggedOut(state: MaintenanceState) {
-    if (state.status !== 'pending') {
-      if (this.#loggedOut.size) this.#loggedOut = new Set()
-      return
-    }
-    this.#loggedOut = new Set(await this.store.loggedOutSessions(Date.now()))
+  refresh(): Promise<MaintenanceState> {
+    return this.sync.refresh()
   }
 
   /**
    * Whether this session logged out (known while PENDING; no I/O)
    */
   hasLoggedOut(sessionId: string) {
-    return this.#loggedOut.size > 0 && this.#loggedOut.has(sessionKey(sessionId))
-  }
-
-  /**
-   * Adopt a state read or written, emitting the event when the status
-   * changed and mirroring OFFLINE onto this host's lock file
-   */
-  async #apply(state: MaintenanceState, stamp: number) {
-    if (stamp < this.#appliedStamp) {
-      debug('dropped a stale read of revision %d', state.revision)
-      return
-    }
-    this.#appliedStamp = stamp
-    const previous = this.#state
-    const wasAssumed = this.#assumed
-    this.#state = state
-    this.#assumed = false
-    const firstLoad = !this.#loaded
-    this.#loaded = true
-    if (firstLoad || wasAssumed || previous.revision !== state.revision) {
-      await this.page.prepare(state)
-    }
-    const changed =
-      previous.status !== state.status || Boolean(previous.readOnly) !== Boolean(state.readOnly)
-    if (changed && !firstLoad && !wasAssumed) {
-      debug('status changed from %s to %s', statusLabel(previous), statusLabel(state))
-      this.emitter?.emit(`maintenance:${state.status}`, { state, previous: previous.status })
-    }
-    if (!this.#fake) await this.mirror.reflect(state)
-  }
-
-  /**
-   * Another process may have written a newer state while this one was
-   * mirroring its own onto the lock file. Reading back after the mirror
-   * makes the last writer's state win on disk.
-   */
-  async #reconcile() {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const stamp = ++this.#stamp
-      const fresh = (await this.store.read()) ?? initialState()
-      if (fresh.revision === this.#state.revision) return
-      await this.#apply(fresh, stamp)
-    }
+    return this.#loggedOut.has(sessionId)
   }
 
   /**
    * Count what keeps the site from going offline
    */
-  async census(now: number = Date.now()): Promise<Census> {
-    const [activeSessions, tasks] = await Promise.all([
-      this.store.countSessions(now, CENSUS_CAP),
-      this.store.runningTasks(now),
-    ])
-    const jobs = tasks.filter((task) => task.name.startsWith(JOB_TASK_PREFIX)).length
-    const census: Census = { activeSessions, runningTasks: tasks.length - jobs }
-    if (jobs > 0 || this.countsJobs) census.jobsInFlight = jobs
-    if (activeSessions >= CENSUS_CAP) census.capped = true
-    return census
+  census(now: number = Date.now()): Promise<Census> {
+    return takeCensus(this.store, now, this.countsJobs)
   }
 
   /**
@@ -324,14 +221,14 @@ export class MaintenanceManager {
     mutate: (current: MaintenanceState, corrupt: boolean) => Promise<MaintenanceState | null>
   ): Promise<{ changed: boolean; state: MaintenanceState }> {
     for (let attempt = 0; attempt < 20; attempt++) {
-      const readStamp = ++this.#stamp
+      const readStamp = this.sync.stamp()
       const read = await this.#readForWrite(!!options.replaceCorrupt)
       if (!read) continue
       const { current, corrupt } = read
       const next = await mutate(current, corrupt !== null)
       if (!next) {
-        await this.#apply(current, readStamp)
-        await this.#reconcile()
+        await this.sync.apply(current, readStamp)
+        await this.sync.reconcile()
         /**
          * The state that made it a no-op, not a newer one another writer
          * put in meanwhile: `offline:on --force` racing an `offline:off`
@@ -347,14 +244,12 @@ export class MaintenanceManager {
         : await this.store.compareAndSet(next, current.revision)
       if (written) {
         if (corrupt) {
-          this.logger?.warn(
-            `site-maintenance: replaced a corrupt state record with ${next.status.toUpperCase()}${next.requestedBy ? ` by ${next.requestedBy}` : ''}. ${corrupt.error.message}. It read: ${JSON.stringify(corrupt.record.data.slice(0, 200))}`
-          )
+          this.logger?.warn(describeReplacement(next, corrupt))
         } else {
           this.logger?.info(describeTransition(current, next))
         }
-        await this.#apply(next, ++this.#stamp)
-        await this.#reconcile()
+        await this.sync.apply(next)
+        await this.sync.reconcile()
         return { changed: true, state: next }
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20))
@@ -399,7 +294,7 @@ export class MaintenanceManager {
    */
   async activate(options: ActivateOptions = {}): Promise<TransitionResult> {
     const settings = validateActivateOptions(options, this.config)
-    const readOnly = !!options.readOnly
+    const how = { force: !!options.force, readOnly: !!options.readOnly, timeout: settings.timeout }
     let census: Census | null = null
 
     /**
@@ -407,27 +302,9 @@ export class MaintenanceManager {
      * settings, and every instance's sync starts it on time
      */
     if (settings.at !== null) {
-      const result = await this.#transition({}, async (current) => {
-        if (current.status !== 'online') {
-          throw new errors.E_INVALID_OPTION([
-            `The site is already ${statusLabel(current)}: run "node ace offline:off" first, or go now without --at`,
-          ])
-        }
-        return {
-          ...this.#windowSettings(options, settings, null),
-          status: 'online',
-          since: current.since,
-          drainStartedAt: null,
-          schedule: {
-            startsAt: settings.at,
-            announceAt: settings.announceAt,
-            endsAt: settings.until,
-            force: !!options.force,
-            readOnly,
-            timeout: settings.timeout,
-          },
-        }
-      })
+      const result = await this.#transition({}, async (current) =>
+        windowToCome(current, options, settings, this.config.secretKey)
+      )
       return { ...result, census }
     }
 
@@ -435,155 +312,51 @@ export class MaintenanceManager {
      * A forced activation states the outcome wanted: it replaces a
      * corrupt record. Without --force it stays an error.
      */
-    const replaceCorrupt = !!options.force
-    const result = await this.#transition({ replaceCorrupt }, async (current, corrupt) => {
-      const entered = await this.#enter(current, corrupt, {
-        force: !!options.force,
-        readOnly,
-        timeout: settings.timeout,
-      })
-      if (!entered) return null
-      census = entered.census
-
-      /**
-       * The window's settings carry over from PENDING, and between
-       * READ-ONLY and OFFLINE (the bypass secret stays valid)
-       */
-      const keep = current.status === 'online' ? null : current
-      const until = settings.until
-      return {
-        ...this.#windowSettings(options, settings, keep),
-        ...entered.state,
-        schedule: until
-          ? {
-              startsAt: null,
-              announceAt: null,
-              endsAt: until,
-              force: !!options.force,
-              readOnly,
-              timeout: settings.timeout,
-            }
-          : (keep?.schedule ?? null),
+    const result = await this.#transition(
+      { replaceCorrupt: how.force },
+      async (current, corrupt) => {
+        const entered = await this.#enter(current, corrupt, how)
+        if (!entered) return null
+        census = entered.census
+        return windowEntered(current, entered.state, options, settings, this.config.secretKey)
       }
-    })
+    )
     return { ...result, census }
   }
 
   /**
-   * What a window shows and who passes it, from the options given, else
-   * from the state it continues (`keep`)
-   */
-  #windowSettings(
-    options: ActivateOptions,
-    settings: ReturnType<typeof validateActivateOptions>,
-    keep: MaintenanceState | null
-  ): MaintenanceState {
-    return {
-      ...initialState(),
-      message: options.message ?? keep?.message ?? null,
-      ...(settings.messages
-        ? { messages: settings.messages }
-        : keep?.messages
-          ? { messages: keep.messages }
-          : {}),
-      retryAfter: settings.retryAfter ?? keep?.retryAfter ?? null,
-      redirect: options.redirect ?? keep?.redirect ?? null,
-      requestedBy: options.requestedBy ?? whoAmI(),
-      secretHash: options.secret
-        ? hashSecret(options.secret, this.config.secretKey)
-        : (keep?.secretHash ?? null),
-      secretNonce: options.secret ? randomBytes(16).toString('hex') : (keep?.secretNonce ?? null),
-      allow: settings.allow ?? keep?.allow ?? [],
-      schedule: keep?.schedule ?? null,
-    }
-  }
-
-  /**
-   * The status a window enters from `current`: PENDING while sessions or
-   * tasks remain (OFFLINE when forced or drained), READ-ONLY at once;
-   * null when `current` is that already
+   * The status a window enters from `current` (see transitions.ts),
+   * counting the drain when it depends on it; null when `current` is that
+   * already
    */
   async #enter(
     current: MaintenanceState,
     corrupt: boolean,
-    how: { force: boolean; readOnly: boolean; timeout: number }
-  ): Promise<{
-    state: Pick<
-      MaintenanceState,
-      'status' | 'since' | 'drainStartedAt' | 'deadline' | 'forced' | 'readOnly'
-    >
-    census: Census | null
-  } | null> {
+    how: Entry
+  ): Promise<{ state: EnteredState; census: Census | null } | null> {
+    const entry = entryFrom(current, corrupt, how)
+    if (entry === 'unchanged') return null
     const now = Date.now()
-    let status: MaintenanceStatus = 'offline'
-    let census: Census | null = null
-    /**
-     * READ-ONLY → OFFLINE goes without a drain: nobody can save anything
-     * already, and a drain would give logged-in sessions their writes
-     * back
-     */
-    if (how.readOnly) {
-      if (!corrupt && current.readOnly) return null
-    } else if (!current.readOnly) {
-      if (!corrupt && current.status === 'offline') return null
-      if (current.status === 'pending' && !how.force) return null
-      census = await this.census(now)
-      const drained = censusTotal(census) === 0
-      status = how.force || drained ? 'offline' : 'pending'
-    }
-    const continued = current.status === 'online' ? null : current
-    return {
-      census,
-      state: {
-        status,
-        since: now,
-        drainStartedAt: continued?.drainStartedAt ?? (how.readOnly ? null : now),
-        deadline: status === 'pending' ? now + how.timeout : null,
-        forced: !how.readOnly && how.force,
-        readOnly: how.readOnly,
-      },
-    }
+    const census = entry === 'census' ? await this.census(now) : null
+    return { census, state: enteredState(current, how, census, now) }
   }
 
   /**
    * Start a scheduled window whose time has come, or end one whose
    * `endsAt` has passed: called by every instance's sync on each read,
-   * the compare-and-set lets one of them do it. A window whose end passed
-   * before it could start is dropped, never started: a forgotten window
-   * locks nobody out.
+   * the compare-and-set lets one of them do it
    */
   async advanceSchedule(now: number = Date.now()): Promise<TransitionResult | null> {
-    const schedule = this.#state.schedule
-    if (!schedule) return null
-    const due =
-      (this.#state.status === 'online' && schedule.startsAt !== null && now >= schedule.startsAt) ||
-      (schedule.endsAt !== null && now >= schedule.endsAt)
-    if (!due) return null
-
+    if (!scheduleDue(this.sync.state, now)) return null
     let census: Census | null = null
     const result = await this.#transition({}, async (current) => {
-      const window = current.schedule
-      if (!window) return null
-      const ended = window.endsAt !== null && now >= window.endsAt
-      if (ended && (current.status !== 'online' || window.startsAt !== null)) {
-        return {
-          ...initialState(),
-          since: now,
-          requestedBy: `the schedule (until ${new Date(window.endsAt!).toISOString()})`,
-        }
-      }
-      if (current.status !== 'online' || window.startsAt === null || now < window.startsAt) {
-        return null
-      }
-      const entered = await this.#enter(current, false, window)
+      const step = scheduleStep(current, now)
+      if (!step) return null
+      if ('ends' in step) return step.ends
+      const entered = await this.#enter(current, false, step.starts)
       if (!entered) return null
       census = entered.census
-      return {
-        ...current,
-        ...entered.state,
-        requestedBy: `the schedule (at ${new Date(window.startsAt).toISOString()})`,
-        schedule: { ...window, startsAt: null, announceAt: null },
-      }
+      return startedWindow(current, entered.state, step.starts)
     })
     return { ...result, census }
   }
@@ -595,11 +368,7 @@ export class MaintenanceManager {
   async deactivate(options: { requestedBy?: string } = {}): Promise<TransitionResult> {
     const result = await this.#transition({ replaceCorrupt: true }, async (current, corrupt) => {
       if (!corrupt && current.status === 'online' && !current.schedule) return null
-      return {
-        ...initialState(),
-        since: Date.now(),
-        requestedBy: options.requestedBy ?? whoAmI(),
-      }
+      return backOnline(Date.now(), options.requestedBy ?? whoAmI())
     })
     return { ...result, census: null }
   }
@@ -624,49 +393,18 @@ export class MaintenanceManager {
   }
 
   /**
-   * Record that a logged-in session made a request. Throttled in memory:
-   * at most one store write per session per presence interval. The raw
-   * session id is a bearer token, so only its hash is stored.
+   * Record that a logged-in session made a request (see SessionPresence);
+   * false when throttled
    */
-  async touchSession(sessionId: string, userId: string | number | null) {
-    const key = sessionKey(sessionId)
-    const now = Date.now()
-    const last = this.#presence.get(key)
-    if (last !== undefined && now - last < this.config.presenceInterval) return false
-    this.#presence.set(key, now)
-    if (this.#presence.size > 100_000) this.#prunePresence(now)
-    const write = this.store.touchSession(key, userId, now + this.config.sessionIdleAge)
-    this.#writing.set(key, write)
-    try {
-      await write
-    } finally {
-      if (this.#writing.get(key) === write) this.#writing.delete(key)
-    }
-    return true
+  touchSession(sessionId: string, userId: string | number | null) {
+    return this.#presence.touch(sessionId, userId)
   }
 
   /**
-   * A logout ends the session's presence at once. The drop wins over a
-   * presence write still in flight for that session (the login's, say:
-   * the file store's write lands by a rename, which would bring the entry
-   * back after the removal), and the throttle entry stays as a tombstone
-   * so a request of that session still in flight does not record it
-   * again: a logged-out session id never logs in again (login
-   * regenerates it).
+   * A logout ends the session's presence at once (see SessionPresence)
    */
-  async dropSession(sessionId: string) {
-    const key = sessionKey(sessionId)
-    this.#presence.set(key, Date.now())
-    this.#loggedOut.add(key)
-    const write = this.#writing.get(key)
-    if (write) await write.catch(() => {})
-    await this.store.dropSession(key, Date.now() + this.config.sessionIdleAge)
-  }
-
-  #prunePresence(now: number) {
-    for (const [key, at] of this.#presence) {
-      if (now - at >= this.config.presenceInterval) this.#presence.delete(key)
-    }
+  dropSession(sessionId: string) {
+    return this.#presence.drop(sessionId)
   }
 
   /**
@@ -684,37 +422,4 @@ export class MaintenanceManager {
     for (const store of this.#stores.values()) await store.close()
     this.#stores.clear()
   }
-}
-
-/**
- * Restore a fake after the Japa test that made it, when it runs in one
- */
-async function restoreAfterTest(fake: MaintenanceFake) {
-  try {
-    const { getActiveTest } = await import('@japa/runner')
-    getActiveTest()?.cleanup(() => fake.restore())
-  } catch {
-    debug('not in a Japa test: restore the fake yourself')
-  }
-}
-
-function describeTransition(from: MaintenanceState, to: MaintenanceState) {
-  const label = statusLabel(to)
-  const by = to.requestedBy ? ` by ${to.requestedBy}` : ''
-  if (to.status === 'online' && to.schedule?.startsAt) {
-    const until = to.schedule.endsAt ? ` until ${new Date(to.schedule.endsAt).toISOString()}` : ''
-    return `site-maintenance: maintenance scheduled${by} at ${new Date(to.schedule.startsAt).toISOString()}${until}`
-  }
-  if (to.status === 'online' && from.status === 'online' && from.schedule) {
-    return `site-maintenance: the window scheduled at ${new Date(from.schedule.startsAt ?? from.since).toISOString()} is dropped${by}`
-  }
-  if (to.status === 'pending') {
-    return `site-maintenance: ${statusLabel(from)} → ${label}${by}, drain deadline ${new Date(to.deadline!).toISOString()}`
-  }
-  if (to.status === 'offline' && from.status === 'pending' && !to.readOnly) {
-    const reason =
-      to.since >= (from.deadline ?? Infinity) ? 'drain deadline passed' : 'drain finished'
-    return `site-maintenance: PENDING → OFFLINE (${reason})`
-  }
-  return `site-maintenance: ${statusLabel(from)} → ${label}${by}${to.forced ? ' (forced)' : ''}`
 }

@@ -93,6 +93,11 @@ function checkCalendar(value: string, what: string) {
 }
 
 /**
+ * The options of `activate()` once checked (see validateActivateOptions)
+ */
+export type ActivateSettings = ReturnType<typeof validateActivateOptions>
+
+/**
  * Check the options of a transition to maintenance and put them in the
  * form the state keeps: the drain timeout (config default applied), the
  * Retry-After value and the canonical allow list

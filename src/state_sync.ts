@@ -7,21 +7,62 @@
  * file that was distributed with this source code.
  */
 
-import type { LoggerService } from '@adonisjs/core/types'
-import type { MaintenanceManager } from './maintenance_manager.ts'
-import { initialState } from './state.ts'
+import type { EmitterService, LoggerService } from '@adonisjs/core/types'
+import debug from './debug.ts'
+import { HostMirror } from './host_mirror.ts'
+import type { LoggedOutSessions } from './logged_out_sessions.ts'
+import type { MaintenancePage } from './maintenance_page.ts'
+import { initialState, statusLabel } from './state.ts'
 import { SerialRuns } from './utils.ts'
-import type { MaintenanceState } from './types.ts'
+import type {
+  MaintenanceState,
+  MaintenanceStoreContract,
+  ResolvedMaintenanceConfig,
+} from './types.ts'
 
-type Logger = Pick<LoggerService, 'info' | 'error'>
+type Logger = Pick<LoggerService, 'info' | 'warn' | 'error'>
+
+/**
+ * What the sync is given by the kernel that owns it
+ */
+export interface SyncSource {
+  /**
+   * The store to read: the configured one, or a fake's
+   */
+  store(): MaintenanceStoreContract
+  /**
+   * Whether this host's lock file and static page follow the state (not
+   * while faked)
+   */
+  mirrored(): boolean
+  /**
+   * The steps after each read of the loop: start or end a scheduled
+   * window on time, promote a finished drain
+   */
+  advanceSchedule(): Promise<unknown>
+  settle(): Promise<unknown>
+}
 
 /**
  * Keeps an app process's copy of the state fresh: a poll every
  * `refreshInterval` (which also promotes a finished drain), the store's
  * push notifications where it has them, and the `onStoreError` policy
- * while the state cannot be read.
+ * while the state cannot be read. It owns that copy: every read and
+ * write of the state lands here, and the answer's bodies and this host's
+ * lock file follow it.
  */
 export class StateSync {
+  #state: MaintenanceState = initialState()
+  #loaded = false
+  #assumed = false
+  /**
+   * Reads and writes are stamped in the order they start (a write once it
+   * is stored); a read that finishes after a newer one was applied is
+   * dropped, so a slow poll never undoes what a watch or a transition
+   * just applied
+   */
+  #stamp = 0
+  #appliedStamp = 0
   #timer: NodeJS.Timeout | null = null
   #retry: NodeJS.Timeout | null = null
   /**
@@ -31,11 +72,54 @@ export class StateSync {
    */
   #reads = new SerialRuns(() => this.#read())
   #lastError: Error | null = null
+  #page: Pick<MaintenancePage, 'prepare'>
+  #emitter?: Pick<EmitterService, 'emit'>
+  #loggedOut: Pick<LoggedOutSessions, 'load'>
+  #logger?: Logger
+
+  /**
+   * This host's lock file and static page
+   */
+  readonly mirror: HostMirror
 
   constructor(
-    protected manager: MaintenanceManager,
-    protected logger?: Logger
-  ) {}
+    protected config: ResolvedMaintenanceConfig,
+    protected source: SyncSource,
+    parts: {
+      page: MaintenancePage
+      loggedOut: Pick<LoggedOutSessions, 'load'>
+      emitter?: Pick<EmitterService, 'emit'>
+      logger?: Logger
+    }
+  ) {
+    this.#page = parts.page
+    this.#emitter = parts.emitter
+    this.#loggedOut = parts.loggedOut
+    this.#logger = parts.logger
+    this.mirror = new HostMirror(config, parts.page, parts.logger)
+  }
+
+  /**
+   * The state as last read; no I/O
+   */
+  get state(): Readonly<MaintenanceState> {
+    return this.#state
+  }
+
+  /**
+   * Whether a state was ever read from the store
+   */
+  get loaded() {
+    return this.#loaded
+  }
+
+  /**
+   * True while the state in memory was not read from the store but
+   * assumed by the `onStoreError` policy
+   */
+  get assumed() {
+    return this.#assumed
+  }
 
   /**
    * The error of the last failed read while the store is out, else null
@@ -54,7 +138,7 @@ export class StateSync {
   async start() {
     if (this.#timer) return
     await this.tick()
-    const store = this.manager.store
+    const store = this.source.store()
     if (store.subscribe) {
       await store
         .subscribe(() => {
@@ -62,7 +146,7 @@ export class StateSync {
         })
         .catch((error) => this.#failed(error))
     }
-    this.#timer = setInterval(() => this.tick(), this.manager.config.refreshInterval)
+    this.#timer = setInterval(() => this.tick(), this.config.refreshInterval)
     this.#timer.unref()
   }
 
@@ -76,10 +160,10 @@ export class StateSync {
 
   async #read() {
     try {
-      await this.manager.refresh()
+      await this.refresh()
       this.#recovered()
-      if (this.manager.state.schedule) await this.manager.advanceSchedule()
-      if (this.manager.state.status === 'pending') await this.manager.settle()
+      if (this.#state.schedule) await this.source.advanceSchedule()
+      if (this.#state.status === 'pending') await this.source.settle()
     } catch (error) {
       await this.#failed(error as Error)
     }
@@ -92,12 +176,75 @@ export class StateSync {
     this.#retry = null
   }
 
+  /**
+   * Read the state from the store and apply it in memory
+   */
+  async refresh(): Promise<MaintenanceState> {
+    const stamp = this.stamp()
+    const store = this.source.store()
+    const state = (await store.read()) ?? initialState()
+    await this.#loggedOut.load(store, state)
+    await this.apply(state, stamp)
+    return this.#state
+  }
+
+  /**
+   * The stamp of a read that starts now (see `apply`)
+   */
+  stamp() {
+    return ++this.#stamp
+  }
+
+  /**
+   * Adopt a state read or written, emitting the event when the status
+   * changed and mirroring OFFLINE onto this host's lock file. A read
+   * stamped before the last state applied is dropped; without a stamp the
+   * state is the newest (a write once stored).
+   */
+  async apply(state: MaintenanceState, stamp: number = this.stamp()) {
+    if (stamp < this.#appliedStamp) {
+      debug('dropped a stale read of revision %d', state.revision)
+      return
+    }
+    this.#appliedStamp = stamp
+    const previous = this.#state
+    const wasAssumed = this.#assumed
+    this.#state = state
+    this.#assumed = false
+    const firstLoad = !this.#loaded
+    this.#loaded = true
+    if (firstLoad || wasAssumed || previous.revision !== state.revision) {
+      await this.#page.prepare(state)
+    }
+    const changed =
+      previous.status !== state.status || Boolean(previous.readOnly) !== Boolean(state.readOnly)
+    if (changed && !firstLoad && !wasAssumed) {
+      debug('status changed from %s to %s', statusLabel(previous), statusLabel(state))
+      this.#emitter?.emit(`maintenance:${state.status}`, { state, previous: previous.status })
+    }
+    if (this.source.mirrored()) await this.mirror.reflect(state)
+  }
+
+  /**
+   * Another process may have written a newer state while this one was
+   * mirroring its own onto the lock file. Reading back after the mirror
+   * makes the last writer's state win on disk.
+   */
+  async reconcile() {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stamp = this.stamp()
+      const fresh = (await this.source.store().read()) ?? initialState()
+      if (fresh.revision === this.#state.revision) return
+      await this.apply(fresh, stamp)
+    }
+  }
+
   #recovered() {
     if (this.#retry) clearTimeout(this.#retry)
     this.#retry = null
     if (this.#lastError) {
-      this.logger?.info(
-        `site-maintenance: the maintenance state is readable again; the site is ${this.manager.state.status.toUpperCase()}`
+      this.#logger?.info(
+        `site-maintenance: the maintenance state is readable again; the site is ${this.#state.status.toUpperCase()}`
       )
       this.#lastError = null
     }
@@ -110,20 +257,20 @@ export class StateSync {
   async #failed(error: Error) {
     const first = !this.#lastError
     this.#lastError = error
-    const reason = await this.#assume()
+    const reason = await this.#applyPolicy()
     if (first) {
-      this.logger?.error(
+      this.#logger?.error(
         `site-maintenance: cannot read the maintenance state (${error.message}); ` +
-          `answering as ${this.manager.state.status.toUpperCase()} (${reason}) until it reads again`
+          `answering as ${this.#state.status.toUpperCase()} (${reason}) until it reads again`
       )
     }
-    if (this.manager.assumed && !this.#retry) {
+    if (this.#assumed && !this.#retry) {
       this.#retry = setTimeout(
         () => {
           this.#retry = null
           this.tick()
         },
-        Math.min(250, this.manager.config.refreshInterval)
+        Math.min(250, this.config.refreshInterval)
       )
       this.#retry.unref()
     }
@@ -132,28 +279,37 @@ export class StateSync {
   /**
    * Put in memory the state the policy stands for, and say why
    */
-  async #assume(): Promise<string> {
-    const { onStoreError: policy, lockFile } = this.manager.config
-    if (policy === 'last-known' && this.manager.loaded) return 'the last state read'
+  async #applyPolicy(): Promise<string> {
+    const { onStoreError: policy, lockFile } = this.config
+    if (policy === 'last-known' && this.#loaded) return 'the last state read'
 
-    const lock = await this.manager.mirror.evidence()
+    const lock = await this.mirror.evidence()
     if (policy === 'last-known' && !lock) {
       return lockFile
         ? `onStoreError "last-known": no lock file at ${lockFile}`
         : 'onStoreError "last-known" and no lock file configured'
     }
-    if (!this.manager.assumed || this.manager.state.status !== 'offline') {
-      const state: MaintenanceState = {
+    if (!this.#assumed || this.#state.status !== 'offline') {
+      await this.#assume({
         ...initialState(),
         status: 'offline',
         revision: -1,
         since: lock?.since ?? Date.now(),
         retryAfter: lock?.retryAfter ?? null,
-      }
-      await this.manager.assume(state)
+      })
     }
     return lock
       ? `onStoreError "${policy}": the lock file ${lockFile} is present`
       : `onStoreError "offline"`
+  }
+
+  /**
+   * Hold `state` in memory without it having been read (the `onStoreError`
+   * policy): no event, no mirror, until a real read replaces it
+   */
+  async #assume(state: MaintenanceState) {
+    await this.#page.prepare(state)
+    this.#state = state
+    this.#assumed = true
   }
 }

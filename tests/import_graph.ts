@@ -16,14 +16,16 @@ export const ROOT = fileURLToPath(new URL('../', import.meta.url))
 /**
  * The modules a source or built file loads at run time: static and
  * dynamic imports and re-exports, without `import type` (erased by the
- * compiler)
+ * compiler). With `types`, `import type` and `export type` count too: a
+ * module's dependencies, not only what it loads.
  */
-export function importsOf(file: string): string[] {
+export function importsOf(file: string, types: boolean = false): string[] {
   const source = readFileSync(file, 'utf8')
   const found: string[] = []
+  const kind = types ? '(?:type\\s+)?' : '(?!type\\b)'
   const patterns = [
-    /^\s*import\s+(?!type\b)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]/gm,
-    /^\s*export\s+(?!type\b)[^'"]*?\sfrom\s+['"]([^'"]+)['"]/gm,
+    new RegExp(`^\\s*import\\s+${kind}(?:[^'"]*?\\sfrom\\s+)?['"]([^'"]+)['"]`, 'gm'),
+    new RegExp(`^\\s*export\\s+${kind}[^'"]*?\\sfrom\\s+['"]([^'"]+)['"]`, 'gm'),
     /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
   ]
   for (const pattern of patterns) {

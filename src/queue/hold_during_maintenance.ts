@@ -45,9 +45,17 @@ export function holdDuringMaintenance<Config extends QueueConfig>(config: Config
     ])
   )
   const inner = config.executionWrapper
+  const onShutdownSignal = config.worker?.onShutdownSignal
   const held: Config = {
     ...config,
     adapters,
+    worker: {
+      ...config.worker,
+      onShutdownSignal: async () => {
+        gate.stopping()
+        await onShutdownSignal?.()
+      },
+    },
     executionWrapper: (run, job, queue) =>
       gate.execute(() => (inner ? inner(run, job, queue) : run()), job, queue),
   }

@@ -78,6 +78,16 @@ export class JobsInFlight {
   }
 
   /**
+   * Park the free slots now instead of after the grace: a job the gate
+   * held back does not keep a drain waiting
+   */
+  async release() {
+    if (this.#release) clearTimeout(this.#release)
+    this.#release = null
+    await this.#reconcile()
+  }
+
+  /**
    * Finish every row of this process (the worker stopped)
    */
   async close() {

@@ -11,7 +11,7 @@ import { configProvider } from '@adonisjs/core'
 import type { HttpRequest as Request, HttpResponse as Response } from '@adonisjs/core/http'
 import type { ApplicationService } from '@adonisjs/core/types'
 import debug from '../debug.ts'
-import { sessionKey } from './session_key.ts'
+import { sessionKey } from '../session_key.ts'
 
 /**
  * Name of the signed cookie that says "this session was seen logged in
