@@ -97,6 +97,12 @@ export default class OfflineOn extends ActivationCommand {
 
     const result = await manager.activate(options)
     const state = result.state
+    const endedBefore = result.previous.schedule?.endsAt ?? null
+    if (result.changed && endedBefore !== null && !state.schedule?.endsAt) {
+      this.logger.info(
+        `The read-only window's end (${new Date(endedBefore).toISOString()}) no longer applies: the site stays down until "node ace offline:off" (or give --until)`
+      )
+    }
 
     if (generatedSecret && result.changed) {
       this.logger.info(`Bypass secret (shown once): ${generatedSecret}`)

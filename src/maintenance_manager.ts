@@ -50,6 +50,10 @@ type Logger = Pick<LoggerService, 'info' | 'warn' | 'error'>
 export interface TransitionResult {
   changed: boolean
   state: MaintenanceState
+  /**
+   * The state the transition started from
+   */
+  previous: MaintenanceState
   census: Census | null
 }
 
@@ -219,7 +223,7 @@ export class MaintenanceManager {
   async #transition(
     options: { replaceCorrupt?: boolean },
     mutate: (current: MaintenanceState, corrupt: boolean) => Promise<MaintenanceState | null>
-  ): Promise<{ changed: boolean; state: MaintenanceState }> {
+  ): Promise<{ changed: boolean; state: MaintenanceState; previous: MaintenanceState }> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const readStamp = this.sync.stamp()
       const read = await this.#readForWrite(!!options.replaceCorrupt)
@@ -234,7 +238,7 @@ export class MaintenanceManager {
          * put in meanwhile: `offline:on --force` racing an `offline:off`
          * found the site OFFLINE, which is what it reports
          */
-        return { changed: false, state: current }
+        return { changed: false, state: current, previous: current }
       }
       next.revision = current.revision + 1
       const history = historyAfter(current, next)
@@ -250,7 +254,7 @@ export class MaintenanceManager {
         }
         await this.sync.apply(next)
         await this.sync.reconcile()
-        return { changed: true, state: next }
+        return { changed: true, state: next, previous: current }
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 20))
     }

@@ -103,6 +103,19 @@ export function windowEntered(
   return {
     ...windowSettings(options, settings, keep, secretKey),
     ...entered,
-    schedule: settings.until ? windowSchedule(settings, options) : (keep?.schedule ?? null),
+    schedule: settings.until ? windowSchedule(settings, options) : keptSchedule(keep, options),
   }
+}
+
+/**
+ * The schedule a window entered without --until keeps. Going from
+ * READ-ONLY to a full PENDING or OFFLINE is an escalation: the end planned
+ * for the read-only window would bring the site back ONLINE by itself in
+ * the middle of it, so it is dropped (offline:on says so)
+ */
+function keptSchedule(keep: MaintenanceState | null, options: ActivateOptions) {
+  const schedule = keep?.schedule ?? null
+  const escalated = keep?.readOnly === true && !options.readOnly
+  if (!schedule || !escalated || schedule.endsAt === null) return schedule
+  return { ...schedule, endsAt: null }
 }

@@ -101,6 +101,26 @@ test.group('Read-only | state transitions', () => {
     assert.isFalse(again.changed, 'OFFLINE stays OFFLINE')
   })
 
+  test("escalating READ-ONLY to OFFLINE drops the read-only window's end unless --until is given again (issue 25 item 4)", async ({
+    assert,
+  }) => {
+    const { manager } = await setup()
+    const until = Date.now() + 60 * 60_000
+    await manager.activate({ readOnly: true, until })
+    assert.equal(manager.state.schedule?.endsAt, until)
+
+    const full = await manager.activate()
+    assert.equal(full.state.status, 'offline')
+    assert.isNull(full.state.schedule?.endsAt ?? null, 'no ONLINE by itself mid-incident')
+    assert.equal(full.previous.schedule?.endsAt, until, 'the command can say what it dropped')
+
+    await manager.deactivate()
+    await manager.activate({ readOnly: true, until })
+    const later = until + 30 * 60_000
+    const again = await manager.activate({ until: later })
+    assert.equal(again.state.schedule?.endsAt, later, 'an end given again is kept')
+  })
+
   test('--read-only from OFFLINE lets reads back in and removes the lock file', async ({
     assert,
   }) => {
