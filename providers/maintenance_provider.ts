@@ -7,14 +7,12 @@
  * file that was distributed with this source code.
  */
 
-import { configProvider } from '@adonisjs/core'
-import { RuntimeException } from '@adonisjs/core/exceptions'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { MaintenanceGate } from '../src/request_path/maintenance_gate.ts'
 import type { MaintenanceManager } from '../src/maintenance_manager.ts'
 import type { LiveBroadcast } from '../src/plugins/transmit.ts'
 import MaintenanceMiddleware from '../src/request_path/maintenance_middleware.ts'
-import type { ResolvedMaintenanceConfig } from '../src/types.ts'
+import { resolveConfig } from '../src/resolve_config.ts'
 
 declare module '@adonisjs/core/types' {
   interface ContainerBindings {
@@ -36,15 +34,7 @@ export default class MaintenanceProvider {
   register() {
     this.app.container.singleton('maintenance.manager', async (resolver) => {
       const { MaintenanceManager } = await import('../src/maintenance_manager.ts')
-      const config = await configProvider.resolve<ResolvedMaintenanceConfig>(
-        this.app,
-        this.app.config.get('maintenance', {})
-      )
-      if (!config) {
-        throw new RuntimeException(
-          'Invalid "config/maintenance.ts" file. Make sure you are using the "defineConfig" method'
-        )
-      }
+      const config = await resolveConfig(this.app)
       const emitter = await resolver.make('emitter')
       const logger = await resolver.make('logger')
       this.#manager = new MaintenanceManager(config, emitter, logger)
@@ -75,15 +65,11 @@ export default class MaintenanceProvider {
       const manager = await resolver.make('maintenance.manager')
       if (!manager.loaded && !manager.assumed) await manager.load()
       const { MaintenanceGate } = await import('../src/request_path/maintenance_gate.ts')
-      const { sessionCookieName } = await import('../src/request_path/presence_marker.ts')
+      const { gateOptions } = await import('../src/request_path/gate_options.ts')
       const { listensOnTransmit, TRANSMIT_PATHS } = await import('../src/plugins/transmit.ts')
-      return new MaintenanceGate(manager, {
-        sessionCookie: await sessionCookieName(this.app),
-        logger: await resolver.make('logger'),
-        appUrl: this.app.config.get<string | undefined>('app.appUrl', process.env.APP_URL),
-        openPaths: listensOnTransmit(this.app, manager.config) ? TRANSMIT_PATHS : [],
-        methodSpoofing: this.app.config.get<boolean>('app.http.allowMethodSpoofing', false),
-      })
+      const openPaths = listensOnTransmit(this.app, manager.config) ? TRANSMIT_PATHS : []
+      const logger = await resolver.make('logger')
+      return new MaintenanceGate(manager, await gateOptions(this.app, logger, openPaths))
     })
 
     /**
@@ -197,16 +183,8 @@ export default class MaintenanceProvider {
     await manager.sync.start()
     const gate = await this.app.container.make('maintenance.gate')
     await this.#broadcastOnTransmit(manager, gate)
-    const server = await this.app.container.make('server')
-    const nodeServer = server.getNodeServer()
-    if (!nodeServer) return
-    const { installEarlyAnswer, refuseUpgrades } =
-      await import('../src/request_path/early_answer.ts')
-    const { CookieClient } = await import('@adonisjs/core/http')
-    const encryption = await this.app.container.make('encryption')
-    const cookies = new CookieClient(encryption.use())
-    refuseUpgrades(nodeServer, gate, (name, raw) => cookies.unsign(name, decodeURIComponent(raw)))
-    if (manager.config.earlyAnswer) installEarlyAnswer(nodeServer, gate)
+    const { installOnServer } = await import('../src/request_path/install_on_server.ts')
+    await installOnServer(this.app, gate, manager.config)
   }
 
   /**
