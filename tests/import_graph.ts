@@ -15,16 +15,16 @@ export const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
 /**
  * The modules a source or built file loads at run time: static and
- * dynamic imports and re-exports, without `import type` (erased by the
- * compiler)
+ * (unless `dynamic` is false) dynamic imports and re-exports, without
+ * `import type` (erased by the compiler)
  */
-export function importsOf(file: string): string[] {
+export function importsOf(file: string, dynamic = true): string[] {
   const source = readFileSync(file, 'utf8')
   const found: string[] = []
   const patterns = [
     /^\s*import\s+(?!type\b)(?:[^'"]*?\sfrom\s+)?['"]([^'"]+)['"]/gm,
     /^\s*export\s+(?!type\b)[^'"]*?\sfrom\s+['"]([^'"]+)['"]/gm,
-    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+    ...(dynamic ? [/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g] : []),
   ]
   for (const pattern of patterns) {
     for (const match of source.matchAll(pattern)) found.push(match[1])
@@ -34,12 +34,13 @@ export function importsOf(file: string): string[] {
 
 /**
  * Every module reached from the `entries`, relative ones by path, the
- * others by their specifier; with the chain that first reached each
+ * others by their specifier; with the chain that first reached each.
+ * With `dynamic` false, what loading the entries alone loads.
  */
-export function graph(entries: string[], root: string = ROOT) {
+export function graph(entries: string[], root: string = ROOT, dynamic = true) {
   const reached = new Map<string, string[]>()
   const walk = (file: string, chain: string[]) => {
-    for (const specifier of importsOf(file)) {
+    for (const specifier of importsOf(file, dynamic)) {
       const key = specifier.startsWith('.') ? resolve(dirname(file), specifier) : specifier
       if (reached.has(key)) continue
       const path = [...chain, relative(root, file)]
