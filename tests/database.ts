@@ -11,6 +11,7 @@ import { AppFactory } from '@adonisjs/core/factories/app'
 import { EmitterFactory } from '@adonisjs/core/factories/events'
 import { LoggerFactory } from '@adonisjs/core/factories/logger'
 import { Database } from '@adonisjs/lucid/database'
+import { Scrypt } from '@adonisjs/core/hash/drivers/scrypt'
 
 /**
  * The local database servers and the database store's tables, shared by
@@ -115,4 +116,49 @@ export async function createTables(db: Database, connection: DatabaseName, prefi
     table.index(['status', 'expires_at'])
   })
   return names
+}
+
+/**
+ * The seeded user of the fixture app (tests/fixtures/app)
+ */
+export const USER = { email: 'ada@example.com', password: 'correct horse battery staple' }
+
+/**
+ * A second user of the fixture app's database
+ */
+export const OTHER_USER = { email: 'bob@example.com', password: 'battery staple horse correct' }
+
+/**
+ * The users and sessions tables of the fixture app, on its SQLite file,
+ * with two users (passwords hashed with scrypt, as config/hash.ts does).
+ * A schema builder accumulates statements, hence one per table.
+ */
+export async function prepareDatabase(filename: string) {
+  const db = openSqlite(filename)
+  try {
+    await db.connection().schema.createTable('users', (table) => {
+      table.increments('id')
+      table.string('email', 254).notNullable().unique()
+      table.string('password').notNullable()
+    })
+    await db.connection().schema.createTable('sessions', (table) => {
+      table.string('id').primary()
+      table.text('data').notNullable()
+      table.string('user_id').nullable().index()
+      table.timestamp('expires_at').notNullable().index()
+    })
+    const scrypt = new Scrypt({
+      cost: 16384,
+      blockSize: 8,
+      parallelization: 1,
+      maxMemory: 33554432,
+    })
+    for (const user of [USER, OTHER_USER]) {
+      await db
+        .table('users')
+        .insert({ email: user.email, password: await scrypt.make(user.password) })
+    }
+  } finally {
+    await db.manager.closeAll()
+  }
 }

@@ -7,10 +7,7 @@
  * file that was distributed with this source code.
  */
 
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { freePort } from './free_port.ts'
 import { getActiveTest } from '@japa/runner'
 import { FileStore } from '../src/stores/file.ts'
 import { DatabaseStore } from '../src/stores/database.ts'
@@ -24,33 +21,22 @@ import {
   createTables,
   makeTempDir,
 } from './helpers.ts'
+import {
+  type AceResult,
+  type RunningAce,
+  type RunningServer,
+  fixtureEnv,
+  spawnAce as spawnFixtureAce,
+  startServer as startFixtureServer,
+} from './fixture_processes.ts'
 
-export const FIXTURE_ROOT = fileURLToPath(new URL('./fixtures/app/', import.meta.url))
-const ROOT = fileURLToPath(new URL('../', import.meta.url))
-
-/**
- * How the fixture app's processes load TypeScript
- */
-export const TS_LOADER = '--import=@poppinss/ts-exec'
-
-/**
- * The env every process of the fixture app starts with. NODE_COMPILE_CACHE
- * keeps V8's compiled code of the app, AdonisJS and this package on disk
- * across the suite's ~340 processes: each one spends less CPU booting
- * (about 15% of a boot on the 2-core test machine), nothing else changes.
- */
-const PROCESS_ENV = {
-  PATH: process.env.PATH!,
-  HOME: process.env.HOME ?? '/tmp',
-  NODE_COMPILE_CACHE: join(ROOT, 'tmp', 'node-compile-cache'),
-}
-
-export interface AceResult {
-  code: number | null
-  signal: NodeJS.Signals | null
-  stdout: string
-  stderr: string
-}
+export {
+  FIXTURE_ROOT,
+  type AceResult,
+  type AppCounters,
+  type RunningAce,
+  type RunningServer,
+} from './fixture_processes.ts'
 
 /**
  * The fixture app wired to one store, plus a store instance on the same
@@ -69,25 +55,10 @@ export interface FixtureApp {
   spawnAce(args: string[], extraEnv?: Record<string, string>, input?: string): RunningAce
 }
 
-export interface RunningAce {
-  child: ChildProcess
-  output(): string
-  waitForOutput(pattern: RegExp, timeout?: number): Promise<void>
-  done: Promise<AceResult>
-}
-
 export async function createFixtureApp(name: StoreName): Promise<FixtureApp> {
   const directory = await makeTempDir()
   const lockFile = join(directory, 'down')
-  const env: Record<string, string> = {
-    APP_KEY: 'averylongrandomsecretkeyforthetests',
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    MAINTENANCE_DIR: join(directory, 'state'),
-    MAINTENANCE_LOCK_FILE: lockFile,
-    MAINTENANCE_STATIC_PAGE: join(directory, 'public', 'maintenance', 'index.html'),
-    MAINTENANCE_STORE: name === 'file' || name === 'redis' ? name : 'database',
-  }
+  const env = fixtureEnv(directory, name === 'file' || name === 'redis' ? name : 'database')
 
   let store: MaintenanceStoreContract
   if (name === 'file') {
@@ -114,64 +85,18 @@ export async function createFixtureApp(name: StoreName): Promise<FixtureApp> {
     args: string[],
     extraEnv: Record<string, string> = {},
     input?: string
-  ): RunningAce => {
-    const child = spawn(
-      process.execPath,
-      [TS_LOADER, join(FIXTURE_ROOT, 'bin/console.ts'), ...args],
-      {
-        cwd: ROOT,
-        env: { ...PROCESS_ENV, ...env, ...extraEnv },
-        stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      }
-    )
-    if (input !== undefined) child.stdin!.end(input)
-    let stdout = ''
-    let stderr = ''
-    const waiters: (() => void)[] = []
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk
-      waiters.forEach((check) => check())
-    })
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk
-      waiters.forEach((check) => check())
-    })
-    const done = new Promise<AceResult>((resolve) => {
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }))
-    })
-    getActiveTest()?.cleanup(() => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    })
-    return {
-      child,
-      done,
-      output: () => stdout + stderr,
-      waitForOutput(pattern, timeout = 15_000) {
-        return new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(
-            () =>
-              reject(new Error(`Timed out waiting for ${pattern}; output:\n${stdout}${stderr}`)),
-            timeout
-          )
-          const check = () => {
-            if (pattern.test(stdout + stderr)) {
-              clearTimeout(timer)
-              resolve()
-            }
-          }
-          waiters.push(check)
-          check()
-          done.then(() => {
-            check()
-            clearTimeout(timer)
-            if (!pattern.test(stdout + stderr)) {
-              reject(new Error(`Exited before ${pattern}; output:\n${stdout}${stderr}`))
-            }
-          })
+  ): RunningAce =>
+    spawnFixtureAce(
+      env,
+      args,
+      extraEnv,
+      (child) => {
+        getActiveTest()?.cleanup(() => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
         })
       },
-    }
-  }
+      input
+    )
 
   return {
     env,
@@ -184,105 +109,17 @@ export async function createFixtureApp(name: StoreName): Promise<FixtureApp> {
 }
 
 /**
- * What the fixture app counted (tests/fixtures/app/app/counters.ts)
- */
-export interface AppCounters {
-  handlers: number
-  sessionReads: number
-  renders: number
-  contexts: number
-  queries: number
-}
-
-/**
- * The fixture app's HTTP server, running as a child process
- */
-export interface RunningServer {
-  child: ChildProcess
-  port: number
-  host: string
-  output(): string
-  counters(): Promise<AppCounters>
-  stop(): Promise<void>
-}
-
-/**
  * Start the fixture app's HTTP server (bin/server.ts, as the starter kits
  * do) on a free loopback port, and wait until the app is ready: its
  * providers' ready() hooks, the maintenance state refresh included, ran.
+ * Stopped after the test.
  */
-export async function startServer(
+export function startServer(
   app: FixtureApp,
   extraEnv: Record<string, string> = {},
   timeout = 20_000
 ): Promise<RunningServer> {
-  const port = await freePort()
-  const host = '127.0.0.1'
-  const child = spawn(process.execPath, [TS_LOADER, join(FIXTURE_ROOT, 'bin/server.ts')], {
-    cwd: ROOT,
-    env: {
-      ...PROCESS_ENV,
-      ...app.env,
-      /**
-       * As deployed; also keeps the app from writing route types
-       * (.adonisjs/) into the fixture folder
-       */
-      NODE_ENV: 'production',
-      HOST: host,
-      PORT: String(port),
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  return startFixtureServer(app.env, extraEnv, timeout, {
+    track: (stop) => getActiveTest()?.cleanup(stop),
   })
-  let output = ''
-  child.stdout!.on('data', (chunk) => (output += chunk))
-  child.stderr!.on('data', (chunk) => (output += chunk))
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000)
-    await exited
-    clearTimeout(timer)
-  }
-  getActiveTest()?.cleanup(stop)
-
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`The server did not get ready within ${timeout}ms; output:\n${output}`))
-    }, timeout)
-    child.on('message', (message) => {
-      if (message === 'ready') {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    exited.then(() => {
-      clearTimeout(timer)
-      reject(new Error(`The server exited before it was ready; output:\n${output}`))
-    })
-  })
-
-  return {
-    child,
-    port,
-    host,
-    stop,
-    output: () => output,
-    counters() {
-      return new Promise<AppCounters>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('No counters from the server')), 5_000)
-        const listener = (message: any) => {
-          if (message && typeof message === 'object' && 'counters' in message) {
-            clearTimeout(timer)
-            child.off('message', listener)
-            resolve(message.counters)
-          }
-        }
-        child.on('message', listener)
-        child.send('counters')
-      })
-    },
-  }
 }

@@ -27,6 +27,23 @@ test.group('Import graph', () => {
     assert.isTrue(reached.has('@adonisjs/core'), 'and records packages')
   })
 
+  test('loading the provider loads no integration: each plugin is imported once detected', ({
+    assert,
+  }) => {
+    const reached = [...graph(['providers/maintenance_provider.ts'], ROOT, false).keys()]
+    const optional =
+      /^(edge\.js|adonisjs-scheduler|@adonisjs\/(auth|i18n|queue|session|transmit|redis|lucid))/
+    assert.deepEqual(
+      reached.filter((module) => optional.test(module)),
+      [],
+      'no optional package'
+    )
+    const plugins = reached
+      .filter((module) => module.includes('/src/plugins/'))
+      .map((module) => relative(ROOT, module))
+    assert.deepEqual(plugins.sort(), ['src/plugins/main.ts'], 'only the list of plugins')
+  })
+
   test('no import loops among the package modules, type imports included', ({ assert }) => {
     const entries = [
       'index.ts',
@@ -49,7 +66,7 @@ test.group('Import graph', () => {
         return
       }
       visiting.push(file)
-      for (const specifier of importsOf(file, true)) {
+      for (const specifier of importsOf(file, { types: true })) {
         if (specifier.startsWith('.')) visit(resolve(dirname(file), specifier))
       }
       visiting.pop()

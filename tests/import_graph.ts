@@ -15,18 +15,18 @@ export const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
 /**
  * The modules a source or built file loads at run time: static and
- * dynamic imports and re-exports, without `import type` (erased by the
- * compiler). With `types`, `import type` and `export type` count too: a
- * module's dependencies, not only what it loads.
+ * (unless `dynamic` is false) dynamic imports and re-exports, without
+ * `import type` (erased by the compiler). With `types`, `import type` and
+ * `export type` count too: a module's dependencies, not only what it loads.
  */
-export function importsOf(file: string, types: boolean = false): string[] {
+export function importsOf(file: string, { types = false, dynamic = true } = {}): string[] {
   const source = readFileSync(file, 'utf8')
   const found: string[] = []
   const kind = types ? '(?:type\\s+)?' : '(?!type\\b)'
   const patterns = [
     new RegExp(`^\\s*import\\s+${kind}(?:[^'"]*?\\sfrom\\s+)?['"]([^'"]+)['"]`, 'gm'),
     new RegExp(`^\\s*export\\s+${kind}[^'"]*?\\sfrom\\s+['"]([^'"]+)['"]`, 'gm'),
-    /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+    ...(dynamic ? [/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g] : []),
   ]
   for (const pattern of patterns) {
     for (const match of source.matchAll(pattern)) found.push(match[1])
@@ -36,12 +36,13 @@ export function importsOf(file: string, types: boolean = false): string[] {
 
 /**
  * Every module reached from the `entries`, relative ones by path, the
- * others by their specifier; with the chain that first reached each
+ * others by their specifier; with the chain that first reached each.
+ * With `dynamic` false, what loading the entries alone loads.
  */
-export function graph(entries: string[], root: string = ROOT) {
+export function graph(entries: string[], root: string = ROOT, dynamic = true) {
   const reached = new Map<string, string[]>()
   const walk = (file: string, chain: string[]) => {
-    for (const specifier of importsOf(file)) {
+    for (const specifier of importsOf(file, { dynamic })) {
       const key = specifier.startsWith('.') ? resolve(dirname(file), specifier) : specifier
       if (reached.has(key)) continue
       const path = [...chain, relative(root, file)]

@@ -9,8 +9,9 @@
 
 import { test } from '@japa/runner'
 import { MaintenanceManager, defineConfig, stores } from '../index.ts'
+import { MaintenancePlugins, plugins, type PluginEntry } from '../src/plugins/main.ts'
 import MaintenanceMiddleware from '../src/request_path/maintenance_middleware.ts'
-import { bootApp, makeTempDir } from './helpers.ts'
+import { bootApp, bootEdgeApp, makeTempDir } from './helpers.ts'
 
 function setupApp(config: unknown) {
   return bootApp({
@@ -69,5 +70,67 @@ test.group('Maintenance provider', () => {
       () => app.container.make('maintenance.manager'),
       'Invalid "config/maintenance.ts" file. Make sure you are using the "defineConfig" method'
     )
+  })
+
+  test('detects the integrations the app uses, and only those', async ({ assert, cleanup }) => {
+    const directory = await makeTempDir()
+    const app = await setupApp(
+      defineConfig({ default: 'file', stores: { file: stores.file({ directory }) } })
+    )
+    cleanup(() => app.terminate())
+    const detected = (target: typeof app) =>
+      plugins.filter((entry) => entry.detect(target)).map((entry) => entry.name)
+    assert.deepEqual(detected(app), ['ace', 'status route', 'auth'])
+
+    const edge = await bootEdgeApp({ root: directory, stateDirectory: directory })
+    cleanup(() => edge.app.terminate())
+    assert.deepEqual(detected(edge.app), ['edge', 'ace', 'status route', 'auth'])
+  })
+})
+
+test.group('Maintenance plugins', () => {
+  /**
+   * Entries recording their loads and hooks, for a container-less app
+   */
+  function recorded(detected: Record<string, boolean>) {
+    const calls: string[] = []
+    const entries: PluginEntry[] = Object.entries(detected).map(([name, present]) => ({
+      name,
+      detect: () => present,
+      load: async () => {
+        calls.push(`load ${name}`)
+        return {
+          default: () => ({
+            boot: () => void calls.push(`boot ${name}`),
+            openPaths: () => [`/${name}`],
+            shutdown: async () => void calls.push(`shutdown ${name}`),
+          }),
+        }
+      },
+    }))
+    const app = { container: { make: async () => ({}) } } as any
+    return { calls, set: new MaintenancePlugins(app, entries) }
+  }
+
+  test('imports a detected plugin once, an undetected one never', async ({ assert }) => {
+    const { calls, set } = recorded({ first: true, absent: false, last: true })
+    await set.run('boot')
+    await set.run('start')
+    assert.deepEqual(await set.openPaths({} as any), ['/first', '/last'])
+    await set.shutdown()
+    assert.deepEqual(calls, [
+      'load first',
+      'load last',
+      'boot first',
+      'boot last',
+      'shutdown first',
+      'shutdown last',
+    ])
+  })
+
+  test('a shutdown before any hook loads nothing', async ({ assert }) => {
+    const { calls, set } = recorded({ first: true })
+    await set.shutdown()
+    assert.deepEqual(calls, [])
   })
 })

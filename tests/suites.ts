@@ -65,6 +65,7 @@ export const SUITES = {
     'tests/commands.spec.ts',
     'tests/commands_run.spec.ts',
     'tests/commands_status.spec.ts',
+    'tests/demo.spec.ts',
     'tests/configure.spec.ts',
     'tests/http/admin.spec.ts',
     'tests/http/bypass.spec.ts',

@@ -10,6 +10,7 @@
 import type { EmitterService, LoggerService } from '@adonisjs/core/types'
 import debug from '../debug.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
+import type { MaintenancePlugin } from './maintenance_plugin.ts'
 
 /**
  * The part of auth's login event the census needs (@adonisjs/auth stays
@@ -61,4 +62,21 @@ export function listenToAuthEvents(
       )
     }
   })
+}
+
+/**
+ * The integration, in the HTTP server: the census follows the session
+ * guard's logins and logouts (events listened to by name, so nothing of
+ * @adonisjs/auth is loaded)
+ */
+export default function authPlugin(): MaintenancePlugin {
+  return {
+    async start({ app, manager }) {
+      listenToAuthEvents(
+        await app.container.make('emitter'),
+        manager,
+        await app.container.make('logger')
+      )
+    },
+  }
 }

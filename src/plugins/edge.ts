@@ -17,6 +17,8 @@ import { messageOf, type PageData, type PageRenderer } from '../maintenance_page
 import { LiveStatus } from '../request_path/live_status.ts'
 import { isAnnounced } from '../state.ts'
 import type { MaintenanceStatus } from '../types.ts'
+import type { MaintenancePlugin } from './maintenance_plugin.ts'
+import { LIVE_CHANNEL, listensOnTransmit } from './transmit.ts'
 
 /**
  * The banner template, shipped next to the compiled plugin
@@ -426,5 +428,25 @@ function hasTemplate(edge: { loader: { resolve(name: string): unknown } }, view:
     return true
   } catch {
     return false
+  }
+}
+
+/**
+ * The integration, when the app uses Edge: the page renders with the
+ * app's template, and templates get the `maintenance` global (live
+ * state, no I/O) and the banner, listening on transmit when the app has
+ * it, else polling
+ */
+export default function edgePlugin(): MaintenancePlugin {
+  return {
+    async setup(manager) {
+      manager.page.useRenderer(await edgeRenderer(manager.config.view))
+    },
+    async boot({ app, manager }) {
+      const { default: edge } = await import('edge.js')
+      const resolved = await manager()
+      const channel = listensOnTransmit(app, resolved.config) ? LIVE_CHANNEL : null
+      edge.use(edgePluginMaintenance(resolved, { channel }))
+    },
   }
 }

@@ -11,6 +11,7 @@ import type { EmitterService } from '@adonisjs/core/types'
 import debug from '../debug.ts'
 import type { MaintenanceManager } from '../maintenance_manager.ts'
 import type { LiveStatus } from '../request_path/live_status.ts'
+import type { MaintenancePlugin } from './maintenance_plugin.ts'
 import type { MaintenanceState } from '../types.ts'
 
 /**
@@ -144,4 +145,28 @@ export function listensOnTransmit(
   config: { banner?: { live?: boolean } }
 ) {
   return config.banner?.live === true && app.container.hasBinding('transmit' as never)
+}
+
+/**
+ * The integration, when the app registers @adonisjs/transmit: the gate
+ * keeps transmit's routes open, and this process sends live banners every
+ * state it applies
+ */
+export default function transmitPlugin(): MaintenancePlugin {
+  let broadcast: LiveBroadcast | null = null
+  return {
+    openPaths(manager, { app }) {
+      return listensOnTransmit(app, manager.config) ? TRANSMIT_PATHS : []
+    },
+    async ready({ app, manager, gate }) {
+      const resolved = await manager()
+      if (!gate.live || !listensOnTransmit(app, resolved.config)) return
+      const transmit = await app.container.make('transmit' as never)
+      broadcast = new LiveBroadcast(transmit, resolved, gate.live)
+      broadcast.start(await app.container.make('emitter'))
+    },
+    shutdown() {
+      broadcast?.stop()
+    },
+  }
 }
