@@ -37,6 +37,7 @@ export const SUITES = {
     'tests/http/request_stats.spec.ts',
     'tests/i18n.spec.ts',
     'tests/import_graph.spec.ts',
+    'tests/queue_gate.spec.ts',
     'tests/transitions.spec.ts',
     'tests/maintenance_fake.spec.ts',
     'tests/maintenance_provider.spec.ts',
