@@ -14,7 +14,7 @@ import { loadavg } from 'node:os'
 import type { Database } from '@adonisjs/lucid/database'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { DatabaseStore } from '../src/stores/database.ts'
-import { resolveConfig } from '../tests/resolve_config.ts'
+import { resolveConfig } from '../support/resolve_config.ts'
 import {
   type BenchDatabase,
   type TableNames,

@@ -20,7 +20,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { DatabaseStore } from '../src/stores/database.ts'
-import { connectionsFor, openDatabase } from '../tests/database.ts'
+import { connectionsFor, openDatabase } from '../support/database.ts'
 import type { BenchDatabase } from './lib/databases.ts'
 
 export interface CensusLoadOptions {

@@ -17,7 +17,7 @@ import { DatabaseStore } from '../src/stores/database.ts'
 import { FileStore } from '../src/stores/file.ts'
 import { RedisStore } from '../src/stores/redis.ts'
 import type { MaintenanceStoreContract } from '../src/types.ts'
-import { resolveConfig } from '../tests/resolve_config.ts'
+import { resolveConfig } from '../support/resolve_config.ts'
 import { type AppEnv, AppInstance, ace } from './lib/app.ts'
 import type { Database } from '@adonisjs/lucid/database'
 import {
@@ -30,7 +30,7 @@ import {
   tableNames,
 } from './lib/databases.ts'
 import { log, round, sleep, summarise } from './lib/stats.ts'
-import { freePort } from '../tests/free_port.ts'
+import { freePort } from '../support/free_port.ts'
 
 /**
  * The stores, the database store once per database: `database` is the

@@ -21,8 +21,8 @@
  */
 import { spawn } from 'node:child_process'
 import { constants } from 'node:os'
-import { USER } from '../tests/database.ts'
-import { ROOT, aceArgv, childEnv } from '../tests/fixture_processes.ts'
+import { USER } from '../support/database.ts'
+import { ROOT, aceArgv, childEnv } from '../support/fixture_processes.ts'
 import {
   demoDirectory,
   demoEnv,

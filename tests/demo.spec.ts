@@ -12,9 +12,9 @@ import { existsSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from '@japa/runner'
-import { ROOT } from './fixture_processes.ts'
+import { ROOT } from '../support/fixture_processes.ts'
 import { graph } from './import_graph.ts'
-import { Client } from './http/client.ts'
+import { Client } from '../support/http_client.ts'
 
 /**
  * `npm run demo` as the npm script runs it: its own node flags and

@@ -28,7 +28,7 @@ import {
   fixtureEnv,
   spawnAce as spawnFixtureAce,
   startServer as startFixtureServer,
-} from './fixture_processes.ts'
+} from '../support/fixture_processes.ts'
 
 export {
   FIXTURE_ROOT,
@@ -36,7 +36,7 @@ export {
   type AppCounters,
   type RunningAce,
   type RunningServer,
-} from './fixture_processes.ts'
+} from '../support/fixture_processes.ts'
 
 /**
  * The fixture app wired to one store, plus a store instance on the same

@@ -22,7 +22,7 @@ import {
   createTables as createStoreTables,
   dropTables,
   openDatabase,
-} from './database.ts'
+} from '../support/database.ts'
 import { defineConfig, stores } from '../index.ts'
 import { MaintenanceManager } from '../src/maintenance_manager.ts'
 import { FileStore } from '../src/stores/file.ts'
@@ -30,7 +30,7 @@ import { DatabaseStore } from '../src/stores/database.ts'
 import { RedisStore } from '../src/stores/redis.ts'
 import { MemoryStore, MemoryBackend } from '../src/stores/memory.ts'
 import type { MaintenanceStoreContract } from '../src/types.ts'
-import { type ConfigOptions, resolveConfig } from './resolve_config.ts'
+import { type ConfigOptions, resolveConfig } from '../support/resolve_config.ts'
 
 export const BASE_URL = new URL('../tmp/', import.meta.url)
 

@@ -11,7 +11,7 @@ import { test } from '@japa/runner'
 import type { Browser, Page } from 'playwright-core'
 import { MAX_PNG_BYTES, launchChromium, screenshot } from './chromium.ts'
 import { bootSite, login, waitFor } from './http/helpers.ts'
-import { freePort } from './free_port.ts'
+import { freePort } from '../support/free_port.ts'
 import { createSite, startWebServer } from './web_servers/helpers.ts'
 
 /**

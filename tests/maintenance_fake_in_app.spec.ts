@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from '@japa/runner'
 import { FIXTURE_ROOT, createFixtureApp } from './fixture_app.ts'
-import { freePort } from './free_port.ts'
+import { freePort } from '../support/free_port.ts'
 import { outputOf } from './helpers.ts'
 
 /**

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
 import { launchChromium } from './chromium.ts'
-import { freePort } from './free_port.ts'
+import { freePort } from '../support/free_port.ts'
 import { graph, requestPathOffenders } from './import_graph.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))

@@ -13,7 +13,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { freePort } from '../../tests/free_port.ts'
+import { freePort } from '../../support/free_port.ts'
 import { cpuMicroseconds, onCpu } from './cpu.ts'
 import { sleep } from './stats.ts'
 

@@ -12,7 +12,7 @@ import { cp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { openSqlite } from '../../tests/database.ts'
+import { openSqlite } from '../../support/database.ts'
 import { cpuMicroseconds, onCpu } from './cpu.ts'
 import { log, sleep } from './stats.ts'
 

@@ -16,10 +16,10 @@ import {
   dropTables,
   openDatabase,
   tableNames,
-} from '../../tests/database.ts'
+} from '../../support/database.ts'
 
 export { createTables, dropTables, tableNames }
-export type { TableNames } from '../../tests/database.ts'
+export type { TableNames } from '../../support/database.ts'
 
 export const BENCH_DATABASES = ['pg', 'mysql', 'sqlite'] as const satisfies readonly DatabaseName[]
 export type BenchDatabase = (typeof BENCH_DATABASES)[number]

@@ -14,7 +14,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { renderSnippet } from '../../src/web_servers/main.ts'
-import { freePort } from '../../tests/free_port.ts'
+import { freePort } from '../../support/free_port.ts'
 import { onCpu, treeCpuMicroseconds } from './cpu.ts'
 import { sleep } from './stats.ts'
 

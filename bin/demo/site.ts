@@ -11,14 +11,14 @@ import type { ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { isAbsolute, join, relative, resolve } from 'node:path'
-import { prepareDatabase } from '../../tests/database.ts'
+import { prepareDatabase } from '../../support/database.ts'
 import {
   ROOT,
   fixtureEnv,
   spawnAce,
   startServer,
   type RunningServer,
-} from '../../tests/fixture_processes.ts'
+} from '../../support/fixture_processes.ts'
 
 /**
  * The demo's site: the tests' fixture app (tests/fixtures/app, the

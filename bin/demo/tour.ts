@@ -9,8 +9,8 @@
 
 import { existsSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { USER } from '../../tests/database.ts'
-import { Client } from '../../tests/http/client.ts'
+import { USER } from '../../support/database.ts'
+import { Client } from '../../support/http_client.ts'
 import { type DemoSite, ace, demoDirectory, exit, shown, startSite } from './site.ts'
 
 /**

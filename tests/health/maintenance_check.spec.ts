@@ -12,7 +12,7 @@ import { HealthChecks } from '@adonisjs/core/health'
 import * as errors from '../../src/errors.ts'
 import { MaintenanceCheck } from '../../src/health/maintenance_check.ts'
 import { MemoryBackend, MemoryStore } from '../../src/stores/memory.ts'
-import type { ConfigOptions } from '../resolve_config.ts'
+import type { ConfigOptions } from '../../support/resolve_config.ts'
 import { createManager } from '../helpers.ts'
 
 /**

@@ -9,8 +9,8 @@
 
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { USER, openSqlite, prepareDatabase } from '../database.ts'
-import { Client } from './client.ts'
+import { USER, openSqlite, prepareDatabase } from '../../support/database.ts'
+import { Client } from '../../support/http_client.ts'
 import {
   createFixtureApp,
   startServer,
@@ -18,8 +18,8 @@ import {
   type RunningServer,
 } from '../fixture_app.ts'
 
-export { USER, OTHER_USER, prepareDatabase } from '../database.ts'
-export { Client, type HttpResult } from './client.ts'
+export { USER, OTHER_USER, prepareDatabase } from '../../support/database.ts'
+export { Client, type HttpResult } from '../../support/http_client.ts'
 
 /**
  * Count the rows of a table in the fixture app's SQLite file

@@ -10,7 +10,7 @@
 import { join } from 'node:path'
 import { test } from '@japa/runner'
 import { createFixtureApp, startServer } from '../fixture_app.ts'
-import { openSqlite } from '../database.ts'
+import { openSqlite } from '../../support/database.ts'
 import { createTables } from '../helpers.ts'
 import { Client, countRows, login, prepareDatabase, waitFor, waitForLockFile } from './helpers.ts'
 

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from '@japa/runner'
-import { freePort } from '../free_port.ts'
+import { freePort } from '../../support/free_port.ts'
 import { startServer } from '../fixture_app.ts'
 import { Client, bootSite, waitFor, waitForLockFile, waitForStatus } from './helpers.ts'
 

@@ -18,7 +18,7 @@ import {
 import { DatabaseStore } from '../../src/stores/database.ts'
 import type { MaintenanceState } from '../../src/types.ts'
 import { createDatabase, createStores, createTables, makeTempDir } from '../helpers.ts'
-import { openSqlite } from '../database.ts'
+import { openSqlite } from '../../support/database.ts'
 
 function stateAt(revision: number, status: MaintenanceState['status']): MaintenanceState {
   return { ...initialState(), status, revision, since: Date.now() }

@@ -21,7 +21,7 @@ import {
   webServerBypassValue,
 } from '../../src/web_servers/main.ts'
 import type { WebServer, WebServerOptions } from '../../src/web_servers/main.ts'
-import { freePort } from '../free_port.ts'
+import { freePort } from '../../support/free_port.ts'
 
 /**
  * The maintenance page every test serves, and one asset

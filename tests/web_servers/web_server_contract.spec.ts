@@ -13,7 +13,7 @@ import { test } from '@japa/runner'
 import type { Assert } from '@japa/assert'
 import { WEB_SERVERS } from '../../src/web_servers/main.ts'
 import type { WebServerOptions } from '../../src/web_servers/main.ts'
-import { freePort } from '../free_port.ts'
+import { freePort } from '../../support/free_port.ts'
 import {
   BYPASS,
   BYPASS_VALUE,

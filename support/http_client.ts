@@ -8,7 +8,7 @@
  */
 
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import type { RunningServer } from '../fixture_processes.ts'
+import type { RunningServer } from './fixture_processes.ts'
 
 export interface HttpResult {
   status: number

@@ -18,7 +18,7 @@ import { freePort } from './free_port.ts'
  * (bin/demo.ts) runs the very app the tests run; tests/fixture_app.ts
  * adds the per-test cleanup.
  */
-export const FIXTURE_ROOT = fileURLToPath(new URL('./fixtures/app/', import.meta.url))
+export const FIXTURE_ROOT = fileURLToPath(new URL('../tests/fixtures/app/', import.meta.url))
 export const ROOT = fileURLToPath(new URL('../', import.meta.url))
 
 /**
